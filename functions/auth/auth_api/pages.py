@@ -1,0 +1,38 @@
+"""The activation page: static HTML with its inline script and style pinned by CSP hashes."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+
+@dataclass(frozen=True)
+class Page:
+    html: str
+    headers: dict[str, str]
+
+
+def _csp_hash(content: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(content.encode("utf-8")).digest()).decode() + "'"
+
+
+@lru_cache(maxsize=1)
+def activation_page() -> Page:
+    html = resources.files(__package__).joinpath("static/activate.html").read_text(encoding="utf-8")
+    scripts = re.findall(r"<script>(.*?)</script>", html, flags=re.DOTALL)
+    styles = re.findall(r"<style>(.*?)</style>", html, flags=re.DOTALL)
+    csp = ("default-src 'none'; connect-src 'self'; img-src 'self'; form-action 'none'; base-uri 'none'; "
+           "frame-ancestors 'none'; "
+           f"script-src {' '.join(_csp_hash(s) for s in scripts)}; style-src {' '.join(_csp_hash(s) for s in styles)}")
+    return Page(html=html, headers={
+        "Content-Security-Policy": csp,
+        # The token is in the fragment; no-referrer keeps even the page's URL out of other sites' logs.
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+    })

@@ -1,0 +1,248 @@
+"""Sign-up, activation, login and the signed-in user: plain logic over the repositories.
+
+Nothing here knows of API Gateway events or boto3; the handler adapts HTTP to these calls.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from onboarding.adapters.identity import CognitoIdentity, IdentityUnavailable, LoginRejected, Tokens
+from onboarding.adapters.mailer import MailNotSent
+from onboarding.adapters.repositories import (
+    EnvironmentRepository,
+    RateLimit,
+    RateLimited,
+    SignupRace,
+    SignupRepository,
+    UserRepository,
+)
+from onboarding.domain import errors
+from onboarding.domain.mail import Mail, account_exists_mail, activation_mail, confirmation_mail
+from onboarding.domain.models import (
+    DEFAULT_LANGUAGE,
+    Environment,
+    Language,
+    NewAccount,
+    Role,
+    Signup,
+    SignupStatus,
+    TermsAcceptance,
+    User,
+)
+from onboarding.domain.rules import (
+    canonical_email,
+    new_token,
+    now,
+    password_problem,
+    seconds_to_next_hour,
+    token_hash,
+)
+from onboarding.observability import logger, metrics
+from onboarding.settings import Settings
+
+# One answer for every well-formed address, known or not (no account enumeration).
+SIGNUP_ACCEPTED = ("If this address can be used, we have sent it a link to activate your environment."
+                   " Check your inbox (and spam folder).")
+
+
+class Mailer(Protocol):
+    def send(self, mail: Mail) -> str: ...
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    """Where a request came from: for rate limits and as evidence of accepting terms."""
+
+    ip: str = "unknown"
+    user_agent: str = ""
+
+
+@dataclass
+class AuthService:
+    settings: Settings
+    signups: SignupRepository
+    users: UserRepository
+    environments: EnvironmentRepository
+    mailer: Mailer
+    identity: CognitoIdentity
+    clock: Callable[[], datetime] = field(default=now)
+
+    # --- Sign-up and activation -----------------------------------------------------------
+    def _limits(self, email_canonical: str, request: RequestInfo) -> list[RateLimit]:
+        return [
+            RateLimit("signup-ip", request.ip, self.settings.auth.signups_per_ip_per_hour),
+            RateLimit("mail", email_canonical, self.settings.mail.per_address_per_hour),
+        ]
+
+    def sign_up(self, email: str, language: Language, request: RequestInfo) -> str:
+        """Send an activation link, or, to an address with an account, a reminder to log in.
+
+        Every path makes the same three AWS calls (read, counted write, mail), so neither the
+        answer nor its timing tells whether the address has an account."""
+        return self._send_link(email.strip(), language, request, resend=False)
+
+    def resend(self, email: str, language: Language | None, request: RequestInfo) -> str:
+        return self._send_link(email.strip(), language, request, resend=True)
+
+    def _send_link(self, email: str, language: Language | None, request: RequestInfo, *, resend: bool) -> str:
+        canonical = canonical_email(email)
+        moment = self.clock()
+        previous, account = self.signups.load(canonical)
+        limits = self._limits(canonical, request)
+        language = language or (previous.language if previous else DEFAULT_LANGUAGE)
+        try:
+            if account is not None:
+                self.signups.count(limits, moment)
+                self._deliver(account_exists_mail(email, language, self.settings.public_url),
+                              undo=lambda: self.signups.uncount(limits, moment))
+            elif resend and (previous is None or previous.status is not SignupStatus.PENDING):
+                self.signups.count(limits, moment)  # nothing to resend; same work, same answer
+            else:
+                token = new_token()
+                signup = Signup(email=email, email_canonical=canonical, language=language,
+                                token_hash=token_hash(token), status=SignupStatus.PENDING, created_at=moment,
+                                expires_at=moment + timedelta(hours=self.settings.auth.activation_ttl_hours))
+                self.signups.replace(signup, previous, limits, moment)
+                self._deliver(activation_mail(email, language, self.settings.public_url, token),
+                              undo=lambda: self.signups.restore(signup, previous, limits, moment))
+        except RateLimited as limited:
+            if limited.limit.kind == "signup-ip":
+                metrics.add_metric(name="SignupsThrottled", unit="Count", value=1)
+                raise errors.TooManyRequests(limited.retry_after_seconds) from limited
+            logger.info("mail limit reached for an address; nothing sent")  # same answer, silently
+        except SignupRace:
+            logger.info("concurrent sign-up for the same address; the other one stands")
+        return SIGNUP_ACCEPTED
+
+    def _deliver(self, mail: Mail, undo: Callable[[], None]) -> None:
+        try:
+            self.mailer.send(mail)
+        except MailNotSent as exc:
+            logger.warning("mail not sent", extra={"kind": mail.kind, "reason": str(exc)})
+            undo()
+            raise errors.MailUnavailable(retry_after_seconds=60) from exc
+        metrics.add_metric(name="MailsSent", unit="Count", value=1)
+
+    def _open_signup(self, token: str) -> Signup:
+        return self._ensure_open(self.signups.find_by_token_hash(token_hash(token)))
+
+    def _ensure_open(self, signup: Signup | None) -> Signup:
+        if signup is None:
+            raise errors.ActivationNotFound
+        if signup.status is SignupStatus.USED:
+            raise errors.ActivationUsed
+        if signup.is_expired(self.clock()):
+            raise errors.ActivationExpired
+        return signup
+
+    def check_activation(self, token: str) -> Signup:
+        """What a link is for, without using it (the page shows the email before the form)."""
+        return self._open_signup(token)
+
+    def complete_activation(self, *, token: str, username: str, password: str, terms_version: str,
+                            environment_name: str | None, request: RequestInfo) -> NewAccount:
+        if terms_version != self.settings.auth.terms_version:
+            raise errors.InvalidInput("body.terms_version",
+                                      f"Accept the current terms, version {self.settings.auth.terms_version}.")
+        found = self.signups.find_by_token_hash(token_hash(token))
+        # The body's problems answer before the link's (422 before 404/410).
+        problem = password_problem(password, username=username, email=found.email if found else "")
+        if problem:
+            raise errors.InvalidInput("body.password", problem, code="weak_password")
+        signup = self._ensure_open(found)
+        moment = self.clock()
+        terms = TermsAcceptance(version=terms_version, accepted_at=moment)
+        user = User(id=str(uuid.uuid4()), username=username, email=signup.email,
+                    email_canonical=signup.email_canonical, language=signup.language,
+                    environment_id=str(uuid.uuid4()), role=Role.ADMIN, terms=terms,
+                    created_at=moment, updated_at=moment)
+        default_name = {"nl": f"Omgeving van {username}", "en": f"{username}'s environment"}[signup.language]
+        environment = Environment(id=user.environment_id, name=environment_name or default_name,
+                                  created_at=moment, updated_at=moment)
+        account = NewAccount(user=user, environment=environment, signup=signup)
+        evidence = {"ip": request.ip, "user_agent": request.user_agent[:512], "locale": signup.language,
+                    "terms_url": self.settings.auth.terms_url}
+        # The transaction decides races (one token, one username) before any login exists.
+        self.signups.complete(account, self.users, self.environments, evidence=evidence)
+        try:
+            self.identity.create_login(user.id, user.email, password)
+        except IdentityUnavailable as exc:
+            logger.warning("login not created; activation undone", extra={"reason": str(exc)})
+            self.signups.undo_complete(account, self.users, self.environments)
+            raise errors.ServiceUnavailable("We cannot create your login right now. Try the link again in"
+                                            " a minute.", code="identity_unavailable") from exc
+        metrics.add_metric(name="EnvironmentsCreated", unit="Count", value=1)
+        try:
+            self.mailer.send(confirmation_mail(user.email, user.language, self.settings.public_url, username))
+        except MailNotSent as exc:
+            # The account exists and works: a lost confirmation mail must not undo it.
+            logger.warning("confirmation mail not sent", extra={"reason": str(exc)})
+        return account
+
+    # --- Login ----------------------------------------------------------------------------
+    def login(self, login: str, password: str) -> Tokens:
+        is_email = "@" in login
+        account = self.users.find_login(canonical_email(login) if is_email else login, is_email=is_email)
+        # An unknown login still asks Cognito (for a name that cannot exist), so that the
+        # answer and its timing are those of a wrong password.
+        cognito_username = account.user_id if account else f"unknown-{uuid.uuid4()}"
+        try:
+            tokens = self.identity.authenticate(cognito_username, password)
+        except LoginRejected as exc:
+            raise errors.InvalidCredentials from exc
+        except IdentityUnavailable as exc:
+            raise errors.ServiceUnavailable(code="identity_unavailable") from exc
+        assert account is not None
+        environment = self.environments.get(account.environment_id)
+        if environment is not None and environment.restricted_to_idp:
+            self.identity.sign_out(cognito_username)
+            raise errors.LoginMethodNotAllowed
+        return tokens
+
+    def refresh(self, refresh_token: str) -> Tokens:
+        try:
+            tokens = self.identity.refresh(refresh_token)
+        except LoginRejected as exc:
+            raise errors.Unauthorized("The refresh token is not valid.") from exc
+        except IdentityUnavailable as exc:
+            raise errors.ServiceUnavailable(code="identity_unavailable") from exc
+        user = self.users.get(str(tokens.claims().get("cognito:username", "")))
+        if user is not None:
+            environment = self.environments.get(user.environment_id)
+            if environment is not None and environment.restricted_to_idp and "email" in user.identities:
+                raise errors.Unauthorized("The refresh token is not valid.")
+        return tokens
+
+    # --- The signed-in user ---------------------------------------------------------------
+    def current_user(self, cognito_username: str, *, require_current_terms: bool = True) -> User:
+        user = self.users.get(cognito_username)
+        if user is None:
+            raise errors.Unauthorized("This login has no account.")
+        if require_current_terms and not user.has_accepted(self.settings.auth.terms_version):
+            raise errors.TermsNotAccepted
+        return user
+
+    def environment_of(self, user: User) -> Environment:
+        environment = self.environments.get(user.environment_id)
+        if environment is None:  # a user always has one; a missing one is a broken record
+            raise errors.NotFound("Your environment does not exist.")
+        return environment
+
+    def update_profile(self, user: User, changes: dict[str, Any]) -> User:
+        if not changes:
+            return user
+        return self.users.update_profile(user.id, changes, self.clock())
+
+    def accept_terms(self, user: User, version: str, request: RequestInfo) -> User:
+        if version != self.settings.auth.terms_version:
+            raise errors.InvalidInput("body.version", f"Unknown terms version; the current one is "
+                                      f"{self.settings.auth.terms_version}.", code="unknown_terms_version")
+        accepted = user.model_copy(update={"terms": TermsAcceptance(version=version, accepted_at=self.clock())})
+        return self.users.accept_terms(accepted, {"ip": request.ip, "user_agent": request.user_agent[:512],
+                                                  "locale": user.language,
+                                                  "terms_url": self.settings.auth.terms_url})

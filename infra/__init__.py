@@ -1,0 +1,1 @@
+"""The platform's two renderings: the CDK app (cloud) and the local runner."""

@@ -1,0 +1,1 @@
+"""The local rendering of the platform: ``python -m infra.local`` (``make dev``)."""

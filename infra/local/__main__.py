@@ -1,0 +1,34 @@
+"""``make dev``: the whole platform on this machine, no AWS account needed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+from infra.local.server import LocalServer
+
+
+def main() -> None:
+    port = int(os.environ.get("PORT", "3000"))
+    endpoint = os.environ.get("AWS_ENDPOINT_URL") or None
+    server = LocalServer(port=port, endpoint_url=endpoint).start()
+    where = endpoint or f"{server.resources.endpoint_url} (embedded moto)"
+    print(f"""peppol-onboarding is running on {server.url}
+  AWS emulator   {where}
+  API docs       {server.url}/docs   (OpenAPI: {server.url}/openapi.json)
+  mail outbox    {server.url}/_local/outbox   (activation links are printed here too)
+  user pool      {server.resources.user_pool_id}
+Press Ctrl+C to stop.""", flush=True)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

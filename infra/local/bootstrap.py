@@ -1,0 +1,116 @@
+"""Creates, on the emulator, what the CDK app creates in AWS, from the same description:
+the table, the queues, the user pool with its API client and groups, the mail sender.
+Idempotent, so it can run against an external moto server that already has them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from infra.platform import PLATFORM, resource_name
+
+PREFIX = "peppol-onboarding"
+PASSWORD_MIN_LENGTH = 12  # the API's rule (onboarding.domain.rules); Cognito must not be stricter
+
+
+@dataclass(frozen=True)
+class LocalResources:
+    endpoint_url: str
+    region: str
+    table_name: str
+    user_pool_id: str
+    api_client_id: str
+    queue_urls: dict[str, str]
+    mail_sender: str
+
+    def environment(self, public_url: str) -> dict[str, str]:
+        """The functions' environment, as the CDK app sets it in AWS."""
+        return {
+            "STAGE": "local", "AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region,
+            "AWS_ENDPOINT_URL": self.endpoint_url, "PUBLIC_URL": public_url,
+            "MAIN_TABLE": self.table_name, "USER_POOL_ID": self.user_pool_id,
+            "API_CLIENT_ID": self.api_client_id, "MAIL_SENDER": self.mail_sender,
+            "PEPPOL_QUEUE_URL": self.queue_urls.get("peppol-registrations", ""),
+            "POWERTOOLS_METRICS_NAMESPACE": "PeppolOnboardingLocal",
+        }
+
+
+def _client(service: str, endpoint_url: str, region: str) -> Any:
+    import boto3
+
+    return boto3.session.Session().client(service, endpoint_url=endpoint_url, region_name=region)  # type: ignore[call-overload]
+
+
+def create_table(ddb: Any, name: str) -> None:
+    spec = PLATFORM.table
+    attributes = {spec.partition_key, spec.sort_key, *(i.partition_key for i in spec.indexes)}
+    try:
+        ddb.create_table(
+            TableName=name, BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in sorted(attributes)],
+            KeySchema=[{"AttributeName": spec.partition_key, "KeyType": "HASH"},
+                       {"AttributeName": spec.sort_key, "KeyType": "RANGE"}],
+            GlobalSecondaryIndexes=[{
+                "IndexName": index.name, "KeySchema": [{"AttributeName": index.partition_key, "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"}} for index in spec.indexes],
+        )
+    except ddb.exceptions.ResourceInUseException:
+        return
+    ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={
+        "Enabled": True, "AttributeName": spec.ttl_attribute})
+
+
+def create_queues(sqs: Any, stage: str) -> dict[str, str]:
+    urls: dict[str, str] = {}
+    for queue in PLATFORM.queues:
+        dlq_url = sqs.create_queue(QueueName=resource_name(PREFIX, stage, f"{queue.name}-dlq"))["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        urls[queue.name] = sqs.create_queue(
+            QueueName=resource_name(PREFIX, stage, queue.name),
+            Attributes={"VisibilityTimeout": str(queue.visibility_timeout_seconds),
+                        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn,
+                                                     "maxReceiveCount": str(queue.max_receive_count)})},
+        )["QueueUrl"]
+    return urls
+
+
+def create_user_pool(cognito: Any, stage: str) -> tuple[str, str]:
+    pool_name = resource_name(PREFIX, stage, "users")
+    pools = cognito.list_user_pools(MaxResults=60)["UserPools"]
+    pool_id = next((p["Id"] for p in pools if p["Name"] == pool_name), None)
+    if pool_id is None:
+        pool_id = cognito.create_user_pool(
+            PoolName=pool_name,
+            Policies={"PasswordPolicy": {"MinimumLength": PASSWORD_MIN_LENGTH, "RequireUppercase": False,
+                                         "RequireLowercase": False, "RequireNumbers": False,
+                                         "RequireSymbols": False}},
+            AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
+            UsernameConfiguration={"CaseSensitive": False},
+            Schema=[{"Name": "email", "AttributeDataType": "String", "Mutable": True, "Required": True}],
+        )["UserPool"]["Id"]
+        cognito.create_group(GroupName="operators", UserPoolId=pool_id,
+                             Description="Platform staff: review activations, top up credit")
+    client_name = "api"
+    clients = cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
+    client_id = next((c["ClientId"] for c in clients if c["ClientName"] == client_name), None)
+    if client_id is None:
+        client_id = cognito.create_user_pool_client(
+            UserPoolId=pool_id, ClientName=client_name, GenerateSecret=False,
+            ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            PreventUserExistenceErrors="ENABLED", EnableTokenRevocation=True,
+        )["UserPoolClient"]["ClientId"]
+    return pool_id, client_id
+
+
+def bootstrap(endpoint_url: str, region: str = "eu-west-1", stage: str = "local",
+              mail_sender: str = "no-reply@peppol-onboarding.local") -> LocalResources:
+    ddb = _client("dynamodb", endpoint_url, region)
+    table_name = resource_name(PREFIX, stage, PLATFORM.table.name)
+    create_table(ddb, table_name)
+    queue_urls = create_queues(_client("sqs", endpoint_url, region), stage)
+    pool_id, client_id = create_user_pool(_client("cognito-idp", endpoint_url, region), stage)
+    _client("ses", endpoint_url, region).verify_email_identity(EmailAddress=mail_sender)
+    return LocalResources(endpoint_url=endpoint_url, region=region, table_name=table_name,
+                          user_pool_id=pool_id, api_client_id=client_id, queue_urls=queue_urls,
+                          mail_sender=mail_sender)

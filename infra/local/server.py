@@ -1,0 +1,241 @@
+"""The local platform: the API's routes over HTTP, each request turned into an API Gateway
+proxy event for the same handler Lambda runs, on a moto emulator.
+
+    python -m infra.local            # what `make dev` runs; PORT overrides 3000
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import re
+import sys
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import ModuleType
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from infra.local.authorizer import CognitoAuthorizer, TokenRejected
+from infra.local.bootstrap import LocalResources, bootstrap
+from infra.local.emulator import LocalAws
+from infra.local.events import proxy_event
+from infra.local.outbox import read_outbox
+from infra.platform import LAYER_SOURCE, PLATFORM, Route, routes
+
+MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's own limit; the handlers enforce 64 KiB
+GATEWAY_JSON = {"Content-Type": "application/json; charset=utf-8"}
+_LINK = re.compile(r"\S+/activate#token=[A-Za-z0-9_-]+")
+
+
+def _gateway_error(status: int, code: str, message: str) -> tuple[int, dict[str, str], bytes]:
+    """API Gateway's own answers, in the platform's error shape (as the gateway responses
+    of the CDK app make them)."""
+    body = {"error": {"code": code, "message": message, "details": []}}
+    return status, dict(GATEWAY_JSON), json.dumps(body).encode()
+
+
+class LocalContext:
+    """The parts of the Lambda context object the handlers and Powertools read."""
+
+    def __init__(self, function_name: str) -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = f"arn:aws:lambda:eu-west-1:123456789012:function:{function_name}"
+        self.memory_limit_in_mb = 512
+        self.aws_request_id = "local"
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+@dataclass
+class LocalFunction:
+    """One "container" of a function: like Lambda, it handles one event at a time."""
+
+    name: str
+    handler_path: str
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    _handler: Any = None
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            if self._handler is None:
+                module_name, _, attribute = self.handler_path.rpartition(".")
+                module: ModuleType = importlib.import_module(module_name)
+                self._handler = getattr(module, attribute)
+            return self._handler(event, LocalContext(self.name))  # type: ignore[no-any-return]
+
+
+class Platform:
+    """Routes, authorizer and functions of the local run."""
+
+    def __init__(self, resources: LocalResources, public_url: str, *, quiet: bool = False) -> None:
+        self.resources = resources
+        self.quiet = quiet
+        os.environ.update(resources.environment(public_url))
+        for path in (str(LAYER_SOURCE), *(str(f.source) for f in PLATFORM.functions)):
+            if path not in sys.path:
+                sys.path.insert(0, path)
+        self.routes = routes()
+        self.functions = {f.name: LocalFunction(f.name, f.handler) for f in PLATFORM.functions}
+        self.authorizer = CognitoAuthorizer(
+            jwks_url=f"{resources.endpoint_url}/{resources.user_pool_id}/.well-known/jwks.json",
+            issuer=f"https://cognito-idp.{resources.region}.amazonaws.com/{resources.user_pool_id}",
+            audience=resources.api_client_id)
+        self._mails_seen = 0
+        self._mail_lock = threading.Lock()
+
+    def match(self, method: str, path: str) -> tuple[Route | None, list[str]]:
+        candidates = [r for r in self.routes if r.pattern.match(path)]
+        # A literal segment beats a parameter, as in API Gateway.
+        candidates.sort(key=lambda r: r.path.count("{"))
+        allowed = sorted({r.method for r in candidates})
+        return next((r for r in candidates if r.method == method), None), allowed
+
+    def handle(self, method: str, raw_path: str, headers: list[tuple[str, str]], body: bytes,
+               source_ip: str) -> tuple[int, dict[str, str], bytes]:
+        path = unquote(urlsplit(raw_path).path)
+        if path == "/_local/outbox" and method == "GET":
+            return 200, dict(GATEWAY_JSON), json.dumps(read_outbox(self.resources.endpoint_url)).encode()
+        route, allowed = self.match(method, path)
+        if route is None:
+            if not allowed:
+                return _gateway_error(404, "not_found", "There is no such route.")
+            if method == "OPTIONS":
+                return 204, {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": ",".join(allowed),
+                             "Access-Control-Allow-Headers": "Authorization,Content-Type,Idempotency-Key"}, b""
+            status, response_headers, payload = _gateway_error(405, "method_not_allowed",
+                                                               f"Use one of: {', '.join(allowed)}.")
+            return status, {**response_headers, "Allow": ", ".join(allowed)}, payload
+        claims = None
+        if route.secured:
+            authorization = next((v for k, v in headers if k.lower() == "authorization"), None)
+            try:
+                claims = self.authorizer.claims(authorization)
+            except TokenRejected:
+                return _gateway_error(401, "unauthorized", "A valid bearer ID token is required.")
+        event = proxy_event(method=method, raw_path=raw_path, headers=headers, body=body, resource=route.path,
+                            path_parameters=_path_parameters(route.path, path), source_ip=source_ip,
+                            claims=claims)
+        result = self.functions[route.function].invoke(event)
+        response_headers = dict(result.get("headers") or {})
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            response_headers[name] = ", ".join(values)
+        payload = result.get("body") or ""
+        if result.get("isBase64Encoded"):
+            import base64
+
+            data = base64.b64decode(payload)
+        else:
+            data = payload.encode("utf-8")
+        if method == "POST" and not self.quiet:
+            self.announce_new_mail()
+        return int(result["statusCode"]), response_headers, data
+
+    def announce_new_mail(self) -> None:
+        """Print new mails (and their activation links) on the console."""
+        with self._mail_lock:
+            mails = read_outbox(self.resources.endpoint_url)
+            for mail in mails[self._mails_seen:]:
+                link = _LINK.search(mail["text"])
+                print(f"[mail] to {', '.join(mail['to'])}: {mail['subject']}"
+                      + (f"\n       activation link: {link.group(0)}" if link else ""), flush=True)
+            self._mails_seen = len(mails)
+
+
+def _path_parameters(template: str, path: str) -> dict[str, str]:
+    names = re.findall(r"\{([^}]+)\}", template)
+    if not names:
+        return {}
+    regex = re.sub(r"\\\{[^/]+?\\\}", "([^/]+)", re.escape(template))
+    found = re.match(f"^{regex}$", path)
+    return dict(zip(names, found.groups(), strict=True)) if found else {}
+
+
+def make_handler(platform: Platform) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        # Headers and body go out in separate writes; without TCP_NODELAY each keep-alive
+        # response waits ~40 ms for a delayed ACK.
+        disable_nagle_algorithm = True
+        protocol_version = "HTTP/1.1"
+        server_version = "peppol-onboarding-local"
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_REQUEST_BYTES:
+                status, headers, payload = _gateway_error(413, "payload_too_large", "The body is too large.")
+                self.close_connection = True
+            else:
+                body = self.rfile.read(length) if length else b""
+                try:
+                    status, headers, payload = platform.handle(
+                        self.command, self.path, list(self.headers.items()), body, self.client_address[0])
+                except Exception as exc:  # the platform's bug: say so, like API Gateway's 502
+                    print(f"[error] {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+                    status, headers, payload = _gateway_error(502, "bad_gateway", "The function failed.")
+            self.send_response(status)
+            for name, value in headers.items():
+                if name.lower() not in {"content-length", "connection"}:
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
+
+        def handle_one_request(self) -> None:
+            # Every method reaches the router (which answers 405 where it must).
+            try:
+                self.raw_requestline = self.rfile.readline(65537)
+                if not self.raw_requestline:
+                    self.close_connection = True
+                    return
+                if not self.parse_request():
+                    return
+                self._serve()
+                self.wfile.flush()
+            except TimeoutError:
+                self.close_connection = True
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            if not platform.quiet:
+                sys.stderr.write(f"[http] {self.address_string()} {format % args}\n")
+
+    return Handler
+
+
+class LocalServer:
+    """Emulator + bootstrap + HTTP server; used by ``make dev`` and by the e2e tests."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 3000, *, quiet: bool = False,
+                 endpoint_url: str | None = None) -> None:
+        for name, default in (("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local")):
+            os.environ.setdefault(name, default)
+        self.emulator = None if endpoint_url else LocalAws().start()
+        endpoint = endpoint_url or self.emulator.endpoint_url  # type: ignore[union-attr]
+        self.httpd = ThreadingHTTPServer((host, port), BaseHTTPRequestHandler)
+        bound_host, bound_port = self.httpd.server_address[:2]
+        self.url = f"http://{bound_host}:{bound_port}"
+        self.resources = bootstrap(endpoint)
+        self.platform = Platform(self.resources, os.environ.get("PUBLIC_URL") or self.url, quiet=quiet)
+        self.httpd.RequestHandlerClass = make_handler(self.platform)
+        self.httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> LocalServer:
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True, name="local-api")
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        if self.emulator:
+            self.emulator.stop()

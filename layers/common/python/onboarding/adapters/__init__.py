@@ -1,0 +1,1 @@
+"""Adapters to AWS: DynamoDB repositories, the SES mailer, the Cognito identity service."""

@@ -1,0 +1,1 @@
+"""The domain: models and pure rules. Imports nothing from adapters or web."""

@@ -1,0 +1,100 @@
+"""Domain models: what a user, an environment and a sign-up are. No I/O here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Language = Literal["nl", "en"]
+DEFAULT_LANGUAGE: Language = "nl"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
+class SignupStatus(StrEnum):
+    PENDING = "pending"
+    USED = "used"
+
+
+class Signup(BaseModel):
+    """The one open sign-up of a canonical email; a newer sign-up replaces it (and so its token)."""
+
+    model_config = ConfigDict(frozen=True)
+    email: str
+    email_canonical: str
+    language: Language
+    token_hash: str
+    status: SignupStatus
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+
+    def is_expired(self, moment: datetime) -> bool:
+        return moment >= self.expires_at
+
+
+class TermsAcceptance(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    version: str
+    accepted_at: datetime
+
+
+class Notifications(BaseModel):
+    """Which notification mails a user wants."""
+
+    model_config = ConfigDict(extra="forbid")
+    product_updates: bool = False
+    registration_status: bool = True
+
+
+class User(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    id: str
+    username: str
+    email: str
+    email_canonical: str
+    name: str = ""
+    language: Language = DEFAULT_LANGUAGE
+    environment_id: str
+    role: Role
+    terms: TermsAcceptance | None = None
+    notifications: Notifications = Field(default_factory=Notifications)
+    identities: list[str] = Field(default_factory=lambda: ["email"])
+    created_at: datetime
+    updated_at: datetime
+
+    def has_accepted(self, version: str) -> bool:
+        return self.terms is not None and self.terms.version == version
+
+
+class Plan(StrEnum):
+    FREE = "free"
+
+
+class Environment(BaseModel):
+    """A tenant: the organisations, users and credit of one customer."""
+
+    model_config = ConfigDict(frozen=True)
+    id: str
+    name: str
+    plan: Plan = Plan.FREE
+    credit_balance_cents: int = 0
+    currency: Literal["EUR"] = "EUR"
+    restricted_to_idp: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class NewAccount(BaseModel):
+    """Everything activation creates in one go."""
+
+    model_config = ConfigDict(frozen=True)
+    user: User
+    environment: Environment
+    signup: Signup

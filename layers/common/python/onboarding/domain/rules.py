@@ -1,0 +1,85 @@
+"""Pure rules of sign-up and login: canonical emails, usernames, passwords, tokens."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import re
+import secrets
+from datetime import UTC, datetime
+from functools import lru_cache
+from importlib import resources
+
+USERNAME_PATTERN = r"^[A-Za-z0-9._-]{3,64}$"
+PASSWORD_MIN_LENGTH = 12
+PASSWORD_MAX_LENGTH = 256
+# 32 bytes = 256 bits of CSPRNG output, URL-safe base64 without padding: 43 characters.
+TOKEN_BYTES = 32
+TOKEN_PATTERN = r"^[A-Za-z0-9_-]{43}$"
+
+_USERNAME_RE = re.compile(USERNAME_PATTERN)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def rfc3339(moment: datetime) -> str:
+    """RFC 3339 in UTC with a ``Z``, to the second, as the API writes times."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def canonical_email(email: str) -> str:
+    """One comparison policy everywhere (sign-up, resend, login, linking): trimmed, lower-cased."""
+    return email.strip().lower()
+
+
+def canonical_username(username: str) -> str:
+    """Usernames are unique regardless of case."""
+    return username.strip().lower()
+
+
+def is_valid_username(username: str) -> bool:
+    return bool(_USERNAME_RE.fullmatch(username))
+
+
+@lru_cache(maxsize=1)
+def _common_passwords() -> frozenset[str]:
+    # Long common passwords only: shorter ones fail the length rule anyway. Derived from the
+    # zxcvbn frequency list (MIT) plus suffix, doubling and Dutch variants; see docs/security.md.
+    data = resources.files(__package__).joinpath("common-passwords.txt.gz").read_bytes()
+    return frozenset(gzip.decompress(data).decode("utf-8").split())
+
+
+def password_problem(password: str, *, username: str = "", email: str = "") -> str | None:
+    """Why a password is not acceptable, or None. Length and a deny list; no composition rules
+    (ASVS v5 6.2.5)."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return f"The password must have at least {PASSWORD_MIN_LENGTH} characters."
+    if len(password) > PASSWORD_MAX_LENGTH:
+        return f"The password must have at most {PASSWORD_MAX_LENGTH} characters."
+    lowered = password.lower()
+    if lowered in _common_passwords():
+        return "This password is too common. Choose another one."
+    if lowered in {username.lower(), canonical_email(email), canonical_email(email).split("@")[0]} - {""}:
+        return "The password must not be your username or email address."
+    return None
+
+
+def new_token() -> str:
+    """A single-use secret for a link: 256 random bits."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def token_hash(token: str) -> str:
+    """Only this is stored; the token itself never is."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def hour_bucket(moment: datetime) -> str:
+    """The fixed one-hour window a rate-limit counter belongs to."""
+    return moment.astimezone(UTC).strftime("%Y%m%d%H")
+
+
+def seconds_to_next_hour(moment: datetime) -> int:
+    return 3600 - (moment.minute * 60 + moment.second)

@@ -1,0 +1,1 @@
+"""The HTTP edge shared by the API functions."""

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _aws(local_aws: Any) -> Any:
+    return local_aws
+
+
+@pytest.fixture
+def service(local_aws: Any) -> Iterator[Any]:
+    """The auth function's service as its handler built it (patch its parts to inject faults)."""
+    from auth_api.handler import service as build
+
+    yield build()
+
+
+@pytest.fixture
+def with_settings(service: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    def apply(**auth: Any) -> None:
+        settings = service.settings
+        monkeypatch.setattr(service, "settings",
+                            settings.model_copy(update={"auth": settings.auth.model_copy(update=auth)}))
+    return apply

@@ -1,0 +1,50 @@
+"""The platform description that both renderings read."""
+
+from __future__ import annotations
+
+import json
+
+from infra import openapi
+from infra.platform import OPENAPI_FILE, PLATFORM, routes
+from onboarding.adapters import dynamo
+
+
+def test_the_committed_openapi_document_is_what_the_resolvers_generate() -> None:
+    assert OPENAPI_FILE.read_text(encoding="utf-8") == openapi.render(), "run `make openapi`"
+
+
+def test_table_layout_matches_the_layers_repositories() -> None:
+    table = PLATFORM.table
+    assert (table.partition_key, table.sort_key, table.ttl_attribute) == (dynamo.PK, dynamo.SK, dynamo.TTL_ATTRIBUTE)
+    assert [(i.name, i.partition_key) for i in table.indexes] == [(dynamo.TOKEN_INDEX, dynamo.TOKEN_INDEX_KEY)]
+
+
+def test_every_route_of_the_api_contract_sections_is_served() -> None:
+    served = {(r.method, r.path) for r in routes()}
+    contract = {
+        ("POST", "/auth/signup"), ("POST", "/auth/activation/resend"), ("POST", "/auth/activation/check"),
+        ("POST", "/auth/activation/complete"), ("GET", "/activate"), ("GET", "/auth/terms"),
+        ("POST", "/auth/token"), ("POST", "/auth/token/refresh"), ("GET", "/me"), ("PATCH", "/me"),
+        ("POST", "/me/terms"), ("GET", "/environment"), ("GET", "/openapi.json"), ("GET", "/docs"),
+    }
+    assert contract <= served
+
+
+def test_signed_in_routes_require_the_cognito_token_and_public_ones_do_not() -> None:
+    secured = {r.path for r in routes() if r.secured}
+    assert secured == {"/me", "/me/terms", "/environment"}
+
+
+def test_every_operation_documents_its_errors_with_the_error_body() -> None:
+    document = json.loads(OPENAPI_FILE.read_text())
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            statuses = {int(s) for s in operation["responses"]}
+            assert any(200 <= s < 300 for s in statuses), (method, path)
+            for status in statuses - set(range(200, 300)):
+                schema = operation["responses"][str(status)]["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (method, path, status)
+            if operation.get("security"):
+                assert 401 in statuses, (method, path)
+            if operation.get("requestBody"):
+                assert {400, 413, 422} <= statuses, (method, path)

@@ -1,0 +1,74 @@
+"""Pure rules of sign-up and login."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from onboarding.domain import rules
+
+
+@pytest.mark.parametrize(("raw", "canonical"), [
+    ("Alice@Example.COM", "alice@example.com"),
+    ("  bob@example.nl \t", "bob@example.nl"),
+    ("already@canonical.nl", "already@canonical.nl"),
+])
+def test_emails_compare_trimmed_and_lower_cased(raw: str, canonical: str) -> None:
+    assert rules.canonical_email(raw) == canonical
+
+
+@pytest.mark.parametrize("username", ["abc", "a.b-c_d", "A" * 64, "user123"])
+def test_valid_usernames(username: str) -> None:
+    assert rules.is_valid_username(username)
+
+
+@pytest.mark.parametrize("username", ["ab", "A" * 65, "has space", "üser", "a/b", "", "x@y"])
+def test_invalid_usernames(username: str) -> None:
+    assert not rules.is_valid_username(username)
+
+
+def test_usernames_are_unique_regardless_of_case() -> None:
+    assert rules.canonical_username("Bob.Smith") == rules.canonical_username("bob.smith")
+
+
+@pytest.mark.parametrize(("password", "problem"), [
+    ("short", "at least 12"),
+    ("x" * 257, "at most 256"),
+    ("password1234", "too common"),
+    ("Qwerty123456", "too common"),
+    ("wachtwoord123", "too common"),
+    ("aaaaaaaaaaaaaaaa", "too common"),
+    ("alice-the-admin", "username or email"),
+])
+def test_weak_passwords_are_refused_with_a_reason(password: str, problem: str) -> None:
+    found = rules.password_problem(password, username="alice-the-admin", email="Alice@example.nl")
+    assert found is not None and problem in found
+
+
+@pytest.mark.parametrize("password", ["correct horse battery", "Zq9!x" * 3, "x" * 256, "lang genoeg wachtwoord?"])
+def test_good_passwords_pass_without_composition_rules(password: str) -> None:
+    assert rules.password_problem(password, username="bob", email="bob@example.nl") is None
+
+
+def test_password_that_is_the_email_address_is_refused() -> None:
+    assert rules.password_problem("alice@example.nl", email="Alice@Example.nl") is not None
+
+
+def test_tokens_have_256_bits_and_only_their_hash_is_kept() -> None:
+    token = rules.new_token()
+    assert len(token) == 43 and rules.TOKEN_PATTERN.strip("^$").startswith("[A-Za-z0-9_-]")
+    assert token != rules.new_token()
+    digest = rules.token_hash(token)
+    assert len(digest) == 64 and token not in digest
+    assert digest == rules.token_hash(token)
+
+
+def test_rate_limit_windows_are_whole_hours() -> None:
+    moment = datetime(2026, 11, 28, 20, 59, 30, tzinfo=UTC)
+    assert rules.hour_bucket(moment) == "2026112820"
+    assert rules.seconds_to_next_hour(moment) == 30
+
+
+def test_times_are_rfc3339_utc() -> None:
+    assert rules.rfc3339(datetime(2026, 1, 2, 3, 4, 5, 999, tzinfo=UTC)) == "2026-01-02T03:04:05Z"
