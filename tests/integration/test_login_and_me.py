@@ -71,7 +71,8 @@ def test_patch_me_changes_only_what_is_given(account: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("body", [{"language": "fr"}, {"name": "x" * 201}, {"email": "a@b.nl"},
-                                  {"notifications": {"unknown": True}}, {"notifications": "yes"}])
+                                  {"notifications": {"unknown": True}}, {"notifications": "yes"},
+                                  {"notifications": {"registration_status": 0}}, {"name": 5}])
 def test_patch_me_refuses_bad_bodies_with_422(account: dict[str, Any], body: dict[str, Any]) -> None:
     assert call("PATCH", "/me", claims=account["claims"], body=body)["statusCode"] == 422
 

@@ -48,7 +48,7 @@ class TermsAcceptance(BaseModel):
 class Notifications(BaseModel):
     """Which notification mails a user wants."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     product_updates: bool = False
     registration_status: bool = True
 

@@ -14,9 +14,10 @@ Email = Annotated[str, StringConstraints(max_length=254, pattern=EMAIL_PATTERN),
 
 
 class RequestBody(BaseModel):
-    """Request bodies refuse unknown fields: a typo is an error, not silently ignored."""
+    """Request bodies refuse unknown fields (a typo is an error, not silently ignored) and
+    wrong types (``0`` is not ``false``, ``"1"`` is not ``1``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class ErrorDetail(BaseModel):

@@ -1,0 +1,99 @@
+"""The local platform as `make dev` runs it, in its own process, for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from infra.platform import ROOT
+
+pytestmark = pytest.mark.e2e
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class RunningPlatform:
+    def __init__(self, url: str, log: Path) -> None:
+        self.url = url
+        self.log = log
+        self.http = httpx.Client(base_url=url, timeout=15, trust_env=False)
+
+    def outbox(self) -> list[dict[str, Any]]:
+        return self.http.get("/_local/outbox").json()  # type: ignore[no-any-return]
+
+    def mails_to(self, email: str) -> list[dict[str, Any]]:
+        return [m for m in self.outbox() if email.lower() in (t.lower() for t in m["to"])]
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
+    port = _free_port()
+    log = tmp_path_factory.mktemp("local-platform") / "make-dev.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MAIN_", "USER_POOL", "API_CLIENT",
+                                                                   "MAIL_", "PUBLIC_URL"))}
+    # Fuzzing sends far more sign-ups from 127.0.0.1 than a person would.
+    env.update(PORT=str(port), SIGNUPS_PER_IP_PER_HOUR="100000", PYTHONUNBUFFERED="1")
+    with log.open("w") as output:
+        process = subprocess.Popen([sys.executable, "-m", "infra.local"], cwd=ROOT, env=env, stdout=output,
+                                   stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{url}/auth/terms", timeout=1, trust_env=False).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"the local platform did not start:\n{log.read_text()}")
+        time.sleep(0.2)
+    running = RunningPlatform(url, log)
+    yield running
+    running.http.close()
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (browser downloads do not work here)."""
+    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing: `make browser` installs it")
+        pytest.skip("Chromium is not installed (make browser)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=path, args=[
+            "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--no-first-run"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(locale="nl-NL")
+    opened = context.new_page()
+    opened.set_default_timeout(10_000)
+    yield opened
+    context.close()

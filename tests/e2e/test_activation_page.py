@@ -1,0 +1,68 @@
+"""The activation page in a real (headless) browser."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from tests.e2e.conftest import RunningPlatform
+
+
+def _token(platform: RunningPlatform, email: str, language: str = "nl") -> str:
+    assert platform.http.post("/auth/signup", json={"email": email, "language": language}).status_code == 202
+    text = platform.mails_to(email)[-1]["text"]
+    return text.split("#token=")[1].split()[0]
+
+
+def test_a_person_activates_their_environment_in_the_browser(platform: RunningPlatform, page: Any,
+                                                            tmp_path: Any) -> None:
+    email = f"browser-{uuid.uuid4().hex[:8]}@example.nl"
+    token = _token(platform, email)
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+
+    page.goto(f"{platform.url}/activate#token={token}")
+    page.get_by_text(f"Voor {email}").wait_for()
+    assert "#token" not in page.url  # the fragment is dropped from the address bar at once
+    submit = page.locator("#submit")
+    page.fill("#username", f"browser.{uuid.uuid4().hex[:6]}")
+    page.fill("#password", "een lang en ongewoon wachtwoord")
+    assert submit.is_disabled()  # terms not accepted yet
+    page.check("#accept-terms")
+    with page.expect_response("**/auth/activation/complete") as completed:
+        submit.click()
+    assert completed.value.status == 201
+    page.get_by_text("Je registratie is voltooid").wait_for()
+    page.screenshot(path=str(tmp_path / "activated.png"))
+
+    # The token only ever travelled in POST bodies, never in a URL the server saw.
+    assert requests and not any(token in url for url in requests)
+    assert token not in platform.log.read_text().split("activation link:")[-1].split("\n", 1)[-1]
+    assert platform.mails_to(email)[-1]["subject"] == "Je omgeving is klaar"
+
+
+def test_a_used_link_says_so_and_offers_a_new_one(platform: RunningPlatform, page: Any) -> None:
+    email = f"used-{uuid.uuid4().hex[:8]}@example.nl"
+    token = _token(platform, email, "en")
+    platform.http.post("/auth/activation/complete", json={
+        "token": token, "username": f"used.{uuid.uuid4().hex[:6]}", "password": "a long and unusual passphrase",
+        "accept_terms": True, "terms_version": "2026-01"})
+    page.goto(f"{platform.url}/activate#token={token}")
+    page.get_by_text("Deze link is al gebruikt").wait_for()
+    assert page.locator("#activation-form").is_hidden()
+    assert page.locator("#resend-form").is_visible()
+
+
+def test_without_a_token_the_page_explains_and_offers_a_new_link(platform: RunningPlatform, page: Any) -> None:
+    page.goto(f"{platform.url}/activate")
+    page.get_by_text("Deze pagina opent via de link in je activatiemail").wait_for()
+    page.fill("#resend-email", f"resend-{uuid.uuid4().hex[:8]}@example.nl")
+    page.click("#resend-submit")
+    page.get_by_text("Als dit adres gebruikt kan worden").wait_for()
+
+
+def test_the_page_speaks_english_on_request(platform: RunningPlatform, page: Any) -> None:
+    page.goto(f"{platform.url}/activate")
+    page.click("#switch-language")
+    page.get_by_text("Open this page through the link in your activation mail.").wait_for()
+    assert page.evaluate("document.documentElement.lang") == "en"
