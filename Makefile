@@ -70,14 +70,14 @@ lint: $(VENV)/.installed  ## ruff and mypy
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-bench: $(VENV)/.installed  ## cold-start import ratios and AWS calls per route
+bench: $(VENV)/.installed  ## cold-start import ratios and AWS calls per route (RUNS=9 for more samples)
 	$(PY) -m bench
 
 openapi: $(VENV)/.installed  ## regenerate the OpenAPI document from the resolvers
 	$(PY) -m infra.openapi
 
 operator: $(VENV)/.installed  ## make a user an operator on a running `make dev`: make operator USERNAME=alice
-	$(PY) -m infra.local.operator $(USERNAME)
+	PYTHONPATH=layers/common/python $(PY) -m infra.local.operator "$(USERNAME)"
 
 lock:  ## re-resolve the lock files after changing pyproject.toml or layers/common/requirements.in
 	$(VENV)/bin/uv pip compile pyproject.toml --group dev --python-version 3.11 --universal -o requirements-dev.lock -q

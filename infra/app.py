@@ -19,13 +19,17 @@ def cdk_json_context(**overrides: object) -> dict[str, object]:
     return {**context, **overrides}
 
 
-def build_app(context: dict[str, object] | None = None, *, outdir: str | None = None) -> tuple[cdk.App, PlatformStack]:
+def build_app(
+    context: dict[str, object] | None = None, *, outdir: str | None = None
+) -> tuple[cdk.App, PlatformStack]:
     if context is None and "CDK_CONTEXT_JSON" not in os.environ:
         context = cdk_json_context()
     app = cdk.App(context=context, outdir=outdir)
     config = stage_config(app.node.try_get_context)
-    env = cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"),
-                          region=os.environ.get("CDK_DEFAULT_REGION", "eu-west-1"))
+    env = cdk.Environment(
+        account=os.environ.get("CDK_DEFAULT_ACCOUNT"),
+        region=os.environ.get("CDK_DEFAULT_REGION", "eu-west-1"),
+    )
     stack = PlatformStack(app, f"PeppolOnboarding-{config.stage}", config=config, env=env)
     # Every AwsSolutions finding fails synth unless it is acknowledged on its resource.
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))

@@ -19,9 +19,11 @@ from infra.platform import LAYER_SOURCE, OPENAPI_FILE, PLATFORM, ROOT
 
 TITLE = "Peppol onboarding API"
 VERSION = "1.0.0"
-DESCRIPTION = ("Sign up, log in, add organisations and register them on Peppol. Signed-in routes take "
-               "`Authorization: Bearer <Cognito ID token>`. Every error has the body "
-               '`{"error": {"code", "message", "details"}}`.')
+DESCRIPTION = (
+    "Sign up, log in, add organisations and register them on Peppol. Signed-in routes take "
+    "`Authorization: Bearer <Cognito ID token>`. Every error has the body "
+    '`{"error": {"code", "message", "details"}}`.'
+)
 
 
 def generate() -> dict[str, Any]:
@@ -36,10 +38,14 @@ def generate() -> dict[str, Any]:
     for function in PLATFORM.functions:
         module_name, _, attribute = function.app.partition(":")
         app = getattr(importlib.import_module(module_name), attribute)
-        schema = json.loads(app.get_openapi_json_schema(
-            title=TITLE, version=VERSION, description=DESCRIPTION,
-            security_schemes={"cognito": HTTPBearer(bearerFormat="JWT",
-                                                    description="Cognito ID token")}))
+        schema = json.loads(
+            app.get_openapi_json_schema(
+                title=TITLE,
+                version=VERSION,
+                description=DESCRIPTION,
+                security_schemes={"cognito": HTTPBearer(bearerFormat="JWT", description="Cognito ID token")},
+            )
+        )
         for operations in schema["paths"].values():
             for operation in operations.values():
                 operation["x-function"] = function.name
@@ -48,7 +54,8 @@ def generate() -> dict[str, Any]:
             continue
         merged["paths"].update(schema["paths"])
         merged.setdefault("components", {}).setdefault("schemas", {}).update(
-            schema.get("components", {}).get("schemas", {}))
+            schema.get("components", {}).get("schemas", {})
+        )
     merged["paths"] = dict(sorted(merged["paths"].items()))
     _use_error_body(merged)
     return merged
@@ -66,13 +73,14 @@ def _use_error_body(document: dict[str, Any]) -> None:
             if operation.get("requestBody") or operation.get("parameters"):
                 operation["responses"]["422"] = {
                     "description": "Validation failed: one details entry per problem",
-                    "content": {"application/json": {"schema": error_ref}}}
+                    "content": {"application/json": {"schema": error_ref}},
+                }
             else:
                 del operation["responses"]["422"]
     text = json.dumps(document["paths"])
     schemas = document.get("components", {}).get("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
-        if f"/{unused}\"" not in text:
+        if f'/{unused}"' not in text:
             schemas.pop(unused, None)
 
 

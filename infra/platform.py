@@ -70,14 +70,23 @@ PLATFORM = PlatformSpec(
             source=ROOT / "functions" / "auth",
             handler="auth_api.handler.lambda_handler",
             app="auth_api.handler:app",
-            cognito_actions=("cognito-idp:AdminCreateUser", "cognito-idp:AdminSetUserPassword",
-                             "cognito-idp:AdminDeleteUser", "cognito-idp:AdminInitiateAuth",
-                             "cognito-idp:AdminUserGlobalSignOut"),
+            cognito_actions=(
+                "cognito-idp:AdminCreateUser",
+                "cognito-idp:AdminSetUserPassword",
+                "cognito-idp:AdminDeleteUser",
+                "cognito-idp:AdminInitiateAuth",
+                "cognito-idp:AdminUserGlobalSignOut",
+            ),
             sends_mail=True,
         ),
     ),
-    table=TableSpec(name="main", partition_key="pk", sort_key="sk", ttl_attribute="expires_ttl",
-                    indexes=(IndexSpec("by_token_hash", "token_hash"),)),
+    table=TableSpec(
+        name="main",
+        partition_key="pk",
+        sort_key="sk",
+        ttl_attribute="expires_ttl",
+        indexes=(IndexSpec("by_token_hash", "token_hash"),),
+    ),
     queues=(QueueSpec(name="peppol-registrations"),),
 )
 
@@ -106,7 +115,9 @@ def routes() -> tuple[Route, ...]:
     found: list[Route] = []
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
-            found.append(Route(method.upper(), path, operation["x-function"], bool(operation.get("security"))))
+            found.append(
+                Route(method.upper(), path, operation["x-function"], bool(operation.get("security")))
+            )
     return (*found, *DOCUMENT_ROUTES)
 
 

@@ -22,14 +22,24 @@ class PlatformStack(cdk.Stack):
         mail = Mail(self, "Mail", config=config)
         messaging = Messaging(self, "Messaging", config=config)
         api = Api(self, "Api", config=config, identity=identity)
-        functions = Functions(self, "Functions", config=config, data=data, identity=identity, mail=mail,
-                              messaging=messaging, public_url=config.public_url or api.url)
+        functions = Functions(
+            self,
+            "Functions",
+            config=config,
+            data=data,
+            identity=identity,
+            mail=mail,
+            messaging=messaging,
+            public_url=config.public_url or api.url,
+        )
         api.add_routes(functions.functions)
         cdk.Tags.of(self).add("project", "peppol-onboarding")
         cdk.Tags.of(self).add("stage", config.stage)
         for name, value in {
-            "ApiUrl": api.url, "UserPoolId": identity.user_pool.user_pool_id,
-            "ApiClientId": identity.api_client.user_pool_client_id, "TableName": data.table.table_name,
+            "ApiUrl": api.url,
+            "UserPoolId": identity.user_pool.user_pool_id,
+            "ApiClientId": identity.api_client.user_pool_client_id,
+            "TableName": data.table.table_name,
             "PeppolQueueUrl": messaging.queues["peppol-registrations"].queue_url,
         }.items():
             cdk.CfnOutput(self, name, value=value)

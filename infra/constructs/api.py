@@ -48,51 +48,89 @@ class Api(Construct):
     def __init__(self, scope: Construct, id: str, *, config: StageConfig, identity: Identity) -> None:
         super().__init__(scope, id)
         self.config = config
-        access_logs = logs.LogGroup(self, "AccessLogs", retention=logs.RetentionDays.THREE_MONTHS,
-                                    removal_policy=cdk.RemovalPolicy.DESTROY)
+        access_logs = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=logs.RetentionDays.THREE_MONTHS,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
         signup_throttle = apigw.MethodDeploymentOptions(
-            throttling_rate_limit=config.signup_throttle_rate, throttling_burst_limit=config.signup_throttle_burst)
+            throttling_rate_limit=config.signup_throttle_rate,
+            throttling_burst_limit=config.signup_throttle_burst,
+        )
         self.rest_api = apigw.RestApi(
-            self, "RestApi", rest_api_name=config.name("api"),
+            self,
+            "RestApi",
+            rest_api_name=config.name("api"),
             description="Peppol onboarding API (see /docs)",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             min_compression_size=cdk.Size.kibibytes(1),
             cloud_watch_role=True,
             deploy_options=apigw.StageOptions(
                 stage_name=config.stage,
-                throttling_rate_limit=config.throttle_rate, throttling_burst_limit=config.throttle_burst,
-                logging_level=apigw.MethodLoggingLevel.INFO, data_trace_enabled=False, metrics_enabled=True,
+                throttling_rate_limit=config.throttle_rate,
+                throttling_burst_limit=config.throttle_burst,
+                logging_level=apigw.MethodLoggingLevel.INFO,
+                data_trace_enabled=False,
+                metrics_enabled=True,
                 access_log_destination=apigw.LogGroupLogDestination(access_logs),
                 access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
-                    caller=False, http_method=True, ip=True, protocol=True, request_time=True,
-                    resource_path=True, response_length=True, status=True, user=False),
+                    caller=False,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=False,
+                ),
                 method_options={f"{path}/POST": signup_throttle for path in SIGNUP_ROUTES},
             ),
             default_cors_preflight_options=apigw.CorsOptions(
-                allow_origins=config.cors_origins or apigw.Cors.ALL_ORIGINS, allow_methods=apigw.Cors.ALL_METHODS,
-                allow_headers=ALLOWED_HEADERS, max_age=cdk.Duration.minutes(10)),
+                allow_origins=config.cors_origins or apigw.Cors.ALL_ORIGINS,
+                allow_methods=apigw.Cors.ALL_METHODS,
+                allow_headers=ALLOWED_HEADERS,
+                max_age=cdk.Duration.minutes(10),
+            ),
         )
-        acknowledge(self.rest_api, "AwsSolutions-APIG3",
-                    "A WAF web ACL is attached per deployment by ops (rate rules, ACFP); the API itself "
-                    "throttles per stage and per sign-up route and rate-limits sign-ups per IP and address.")
-        acknowledge(self.rest_api, "AwsSolutions-APIG2",
-                    "Parameters are validated here; bodies in the functions against the pydantic models that "
-                    "also generate the OpenAPI document (a second copy as API Gateway models would drift).")
-        acknowledge(self.rest_api, "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-                    "AmazonAPIGatewayPushToCloudWatchLogs]",
-                    "API Gateway's account-level logging role uses the AWS managed policy made for it.")
+        acknowledge(
+            self.rest_api,
+            "AwsSolutions-APIG3",
+            "A WAF web ACL is attached per deployment by ops (rate rules, ACFP); the API itself "
+            "throttles per stage and per sign-up route and rate-limits sign-ups per IP and address.",
+        )
+        acknowledge(
+            self.rest_api,
+            "AwsSolutions-APIG2",
+            "Parameters are validated here; bodies in the functions against the pydantic models that "
+            "also generate the OpenAPI document (a second copy as API Gateway models would drift).",
+        )
+        acknowledge(
+            self.rest_api,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AmazonAPIGatewayPushToCloudWatchLogs]",
+            "API Gateway's account-level logging role uses the AWS managed policy made for it.",
+        )
         self.authorizer = apigw.CognitoUserPoolsAuthorizer(
-            self, "Authorizer", cognito_user_pools=[identity.user_pool], identity_source="method.request.header.Authorization",
-            results_cache_ttl=cdk.Duration.minutes(5))
+            self,
+            "Authorizer",
+            cognito_user_pools=[identity.user_pool],
+            identity_source="method.request.header.Authorization",
+            results_cache_ttl=cdk.Duration.minutes(5),
+        )
         self.validator = self.rest_api.add_request_validator(
-            "Validator", validate_request_parameters=True, validate_request_body=False)
+            "Validator", validate_request_parameters=True, validate_request_body=False
+        )
         origin = f"'{config.cors_origins[0]}'" if config.cors_origins else "'*'"
         for response_type, (status, code, message) in GATEWAY_RESPONSES.items():
             self.rest_api.add_gateway_response(
                 f"Gateway{code.title().replace('_', '')}{status}{response_type.response_type}",
-                type=response_type, status_code=status,
+                type=response_type,
+                status_code=status,
                 templates=_error_template(code, message or "$context.error.messageString"),
-                response_headers={"Access-Control-Allow-Origin": origin})
+                response_headers={"Access-Control-Allow-Origin": origin},
+            )
 
     @property
     def url(self) -> str:
@@ -102,7 +140,9 @@ class Api(Construct):
         return f"https://{self.rest_api.rest_api_id}.execute-api.{stack.region}.{stack.url_suffix}/{self.config.stage}"
 
     def add_routes(self, functions: dict[str, lambda_.Function]) -> None:
-        integrations = {name: apigw.LambdaIntegration(fn, allow_test_invoke=False) for name, fn in functions.items()}
+        integrations = {
+            name: apigw.LambdaIntegration(fn, allow_test_invoke=False) for name, fn in functions.items()
+        }
         by_path: dict[str, list[Route]] = {}
         for route in routes():
             by_path.setdefault(route.path, []).append(route)
@@ -110,16 +150,24 @@ class Api(Construct):
             resource = self.rest_api.root.resource_for_path(path.strip("/"))
             for route in path_routes:
                 if route.secured:
-                    method = resource.add_method(route.method, integrations[route.function],
-                                                 authorizer=self.authorizer,
-                                                 authorization_type=apigw.AuthorizationType.COGNITO,
-                                                 request_validator=self.validator)
+                    method = resource.add_method(
+                        route.method,
+                        integrations[route.function],
+                        authorizer=self.authorizer,
+                        authorization_type=apigw.AuthorizationType.COGNITO,
+                        request_validator=self.validator,
+                    )
                 else:
-                    method = resource.add_method(route.method, integrations[route.function],
-                                                 authorization_type=apigw.AuthorizationType.NONE,
-                                                 request_validator=self.validator)
-                    reason = ("Public by the API contract: sign-up, activation, login and the documentation "
-                              "come before any token exists.")
+                    method = resource.add_method(
+                        route.method,
+                        integrations[route.function],
+                        authorization_type=apigw.AuthorizationType.NONE,
+                        request_validator=self.validator,
+                    )
+                    reason = (
+                        "Public by the API contract: sign-up, activation, login and the documentation "
+                        "come before any token exists."
+                    )
                     acknowledge(method, "AwsSolutions-APIG4", reason)
                     acknowledge(method, "AwsSolutions-COG4", reason)
             self._method_not_allowed(resource, sorted({r.method for r in path_routes}))
@@ -131,18 +179,30 @@ class Api(Construct):
     def _method_not_allowed(self, resource: apigw.IResource, allowed: list[str]) -> None:
         """Every other method on a known path: 405 with Allow, in the error shape."""
         allow = ", ".join(allowed)
-        body = json.dumps({"error": {"code": "method_not_allowed", "message": f"Use one of: {allow}.",
-                                     "details": []}})
+        body = json.dumps(
+            {"error": {"code": "method_not_allowed", "message": f"Use one of: {allow}.", "details": []}}
+        )
         integration = apigw.MockIntegration(
             request_templates={"application/json": '{"statusCode": 405}'},
             passthrough_behavior=apigw.PassthroughBehavior.WHEN_NO_TEMPLATES,
-            integration_responses=[apigw.IntegrationResponse(
-                status_code="405", response_templates={"application/json": body},
-                response_parameters={"method.response.header.Allow": f"'{allow}'"})])
-        method = resource.add_method("ANY", integration, authorization_type=apigw.AuthorizationType.NONE,
-                                     method_responses=[apigw.MethodResponse(
-                                         status_code="405",
-                                         response_parameters={"method.response.header.Allow": True})])
+            integration_responses=[
+                apigw.IntegrationResponse(
+                    status_code="405",
+                    response_templates={"application/json": body},
+                    response_parameters={"method.response.header.Allow": f"'{allow}'"},
+                )
+            ],
+        )
+        method = resource.add_method(
+            "ANY",
+            integration,
+            authorization_type=apigw.AuthorizationType.NONE,
+            method_responses=[
+                apigw.MethodResponse(
+                    status_code="405", response_parameters={"method.response.header.Allow": True}
+                )
+            ],
+        )
         reason = "Answers 405 from a mock integration; it reaches no backend."
         acknowledge(method, "AwsSolutions-APIG4", reason)
         acknowledge(method, "AwsSolutions-COG4", reason)

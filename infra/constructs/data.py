@@ -15,20 +15,29 @@ class Data(Construct):
         super().__init__(scope, id)
         spec = PLATFORM.table
         self.table = dynamodb.TableV2(
-            self, "MainTable", table_name=config.name(spec.name),
+            self,
+            "MainTable",
+            table_name=config.name(spec.name),
             partition_key=dynamodb.Attribute(name=spec.partition_key, type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name=spec.sort_key, type=dynamodb.AttributeType.STRING),
             billing=dynamodb.Billing.on_demand(),
             time_to_live_attribute=spec.ttl_attribute,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True),
+                point_in_time_recovery_enabled=True
+            ),
             deletion_protection=config.deletion_protection,
-            removal_policy=cdk.RemovalPolicy.RETAIN if config.deletion_protection else cdk.RemovalPolicy.DESTROY,
+            removal_policy=cdk.RemovalPolicy.RETAIN
+            if config.deletion_protection
+            else cdk.RemovalPolicy.DESTROY,
             global_secondary_indexes=[
                 dynamodb.GlobalSecondaryIndexPropsV2(
                     index_name=index.name,
-                    partition_key=dynamodb.Attribute(name=index.partition_key, type=dynamodb.AttributeType.STRING))
-                for index in spec.indexes],
+                    partition_key=dynamodb.Attribute(
+                        name=index.partition_key, type=dynamodb.AttributeType.STRING
+                    ),
+                )
+                for index in spec.indexes
+            ],
         )
 
     def index_arns(self) -> list[str]:

@@ -23,23 +23,44 @@ RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.ARM_64
 _DYNAMODB_ACTIONS = {
     "read": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"],
-    "read_write": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem", "dynamodb:PutItem",
-                   "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+    "read_write": [
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+    ],
 }
 
 
 class Functions(Construct):
-    def __init__(self, scope: Construct, id: str, *, config: StageConfig, data: Data, identity: Identity,
-                 mail: Mail, messaging: Messaging, public_url: str) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: StageConfig,
+        data: Data,
+        identity: Identity,
+        mail: Mail,
+        messaging: Messaging,
+        public_url: str,
+    ) -> None:
         super().__init__(scope, id)
         if not (LAYER_BUILD / "python").is_dir():
             raise FileNotFoundError(f"{LAYER_BUILD} is missing: run `make layer` first")
         self.layer = lambda_.LayerVersion(
-            self, "CommonLayer", code=lambda_.Code.from_asset(str(LAYER_BUILD), exclude=[".deps"]),
-            compatible_runtimes=[RUNTIME], compatible_architectures=[ARCHITECTURE],
-            description="peppol-onboarding common layer: onboarding package and its dependencies")
+            self,
+            "CommonLayer",
+            code=lambda_.Code.from_asset(str(LAYER_BUILD), exclude=[".deps"]),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+            description="peppol-onboarding common layer: onboarding package and its dependencies",
+        )
         environment = {
-            "STAGE": config.stage, "PUBLIC_URL": public_url,
+            "STAGE": config.stage,
+            "PUBLIC_URL": public_url,
             "MAIN_TABLE": data.table.table_name,
             "USER_POOL_ID": identity.user_pool.user_pool_id,
             "API_CLIENT_ID": identity.api_client.user_pool_client_id,
@@ -53,46 +74,96 @@ class Functions(Construct):
         for spec in PLATFORM.functions:
             self.functions[spec.name] = self._function(spec, config, environment, data, identity, mail)
 
-    def _function(self, spec: FunctionSpec, config: StageConfig, environment: dict[str, str], data: Data,
-                  identity: Identity, mail: Mail) -> lambda_.Function:
+    def _function(
+        self,
+        spec: FunctionSpec,
+        config: StageConfig,
+        environment: dict[str, str],
+        data: Data,
+        identity: Identity,
+        mail: Mail,
+    ) -> lambda_.Function:
         name = config.name(spec.name)
-        log_group = logs.LogGroup(self, f"{spec.name}-logs", log_group_name=f"/aws/lambda/{name}",
-                                  retention=_retention(config.log_retention_days),
-                                  removal_policy=cdk.RemovalPolicy.DESTROY)
+        log_group = logs.LogGroup(
+            self,
+            f"{spec.name}-logs",
+            log_group_name=f"/aws/lambda/{name}",
+            retention=_retention(config.log_retention_days),
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
         # Our own role instead of AWSLambdaBasicExecutionRole: it may write to its log group only.
-        role = iam.Role(self, f"{spec.name}-role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-                        description=f"{name}: least privilege")
-        role.add_to_policy(iam.PolicyStatement(actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                                               resources=[log_group.log_group_arn]))
+        role = iam.Role(
+            self,
+            f"{spec.name}-role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{name}: least privilege",
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
+            )
+        )
         if spec.table_access != "none":
-            role.add_to_policy(iam.PolicyStatement(actions=_DYNAMODB_ACTIONS[spec.table_access],
-                                                   resources=[data.table.table_arn, *data.index_arns()]))
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=_DYNAMODB_ACTIONS[spec.table_access],
+                    resources=[data.table.table_arn, *data.index_arns()],
+                )
+            )
         if spec.cognito_actions:
-            role.add_to_policy(iam.PolicyStatement(actions=list(spec.cognito_actions),
-                                                   resources=[identity.user_pool.user_pool_arn]))
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=list(spec.cognito_actions), resources=[identity.user_pool.user_pool_arn]
+                )
+            )
         if spec.sends_mail:
-            role.add_to_policy(iam.PolicyStatement(actions=["ses:SendEmail", "ses:SendRawEmail"],
-                                                   resources=mail.send_arns))
+            role.add_to_policy(
+                iam.PolicyStatement(actions=["ses:SendEmail", "ses:SendRawEmail"], resources=mail.send_arns)
+            )
         function = lambda_.Function(
-            self, spec.name, function_name=name, runtime=RUNTIME, architecture=ARCHITECTURE,
+            self,
+            spec.name,
+            function_name=name,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
             handler=spec.handler,
             code=lambda_.Code.from_asset(str(spec.source), exclude=["**/__pycache__", "**/*.pyc"]),
-            layers=[self.layer], role=role, memory_size=spec.memory_mb,
-            timeout=cdk.Duration.seconds(spec.timeout_seconds), environment=environment,
-            log_group=log_group, logging_format=lambda_.LoggingFormat.JSON,
-            environment_encryption=None, description=f"peppol-onboarding {spec.name} API")
-        acknowledge(function, "AwsSolutions-L1",
-                    "The design card fixes the Lambda runtime at Python 3.12 (the code is also tested on 3.11).")
-        cloudwatch.Alarm(self, f"{spec.name}-errors", metric=function.metric_errors(period=cdk.Duration.minutes(5)),
-                         threshold=1, evaluation_periods=1,
-                         comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                         alarm_description=f"{name} failed (an unhandled error: a bug or an outage)")
+            layers=[self.layer],
+            role=role,
+            memory_size=spec.memory_mb,
+            timeout=cdk.Duration.seconds(spec.timeout_seconds),
+            environment=environment,
+            log_group=log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            environment_encryption=None,
+            description=f"peppol-onboarding {spec.name} API",
+        )
+        acknowledge(
+            function,
+            "AwsSolutions-L1",
+            "The design card fixes the Lambda runtime at Python 3.12 (the code is also tested on 3.11).",
+        )
+        cloudwatch.Alarm(
+            self,
+            f"{spec.name}-errors",
+            metric=function.metric_errors(period=cdk.Duration.minutes(5)),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            alarm_description=f"{name} failed (an unhandled error: a bug or an outage)",
+        )
         return function
 
 
-_RETENTION = {7: logs.RetentionDays.ONE_WEEK, 14: logs.RetentionDays.TWO_WEEKS, 30: logs.RetentionDays.ONE_MONTH,
-              90: logs.RetentionDays.THREE_MONTHS, 180: logs.RetentionDays.SIX_MONTHS,
-              365: logs.RetentionDays.ONE_YEAR, 731: logs.RetentionDays.TWO_YEARS}
+_RETENTION = {
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    90: logs.RetentionDays.THREE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    731: logs.RetentionDays.TWO_YEARS,
+}
 
 
 def _retention(days: int) -> logs.RetentionDays:

@@ -17,12 +17,19 @@ class Mail(Construct):
         # A domain identity gives DKIM; ops publish the DNS records it outputs.
         self.identity = ses.EmailIdentity(self, "Identity", identity=ses.Identity.domain(domain))
         self.configuration_set = ses.ConfigurationSet(
-            self, "ConfigurationSet", configuration_set_name=config.name("mail"),
+            self,
+            "ConfigurationSet",
+            configuration_set_name=config.name("mail"),
             suppression_reasons=ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
-            reputation_metrics=True, sending_enabled=True)
+            reputation_metrics=True,
+            sending_enabled=True,
+        )
         stack = Stack.of(self)
         self.send_arns = [
             stack.format_arn(service="ses", resource="identity", resource_name=domain),
-            stack.format_arn(service="ses", resource="configuration-set",
-                             resource_name=self.configuration_set.configuration_set_name),
+            stack.format_arn(
+                service="ses",
+                resource="configuration-set",
+                resource_name=self.configuration_set.configuration_set_name,
+            ),
         ]

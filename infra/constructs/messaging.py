@@ -17,21 +17,33 @@ class Messaging(Construct):
         self.queues: dict[str, sqs.Queue] = {}
         self.dead_letter_queues: dict[str, sqs.Queue] = {}
         for spec in PLATFORM.queues:
-            dlq = sqs.Queue(self, f"{spec.name}-dlq", queue_name=config.name(f"{spec.name}-dlq"),
-                            encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
-                            retention_period=cdk.Duration.days(14))
-            queue = sqs.Queue(self, spec.name, queue_name=config.name(spec.name),
-                              encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
-                              visibility_timeout=cdk.Duration.seconds(spec.visibility_timeout_seconds),
-                              retention_period=cdk.Duration.days(4),
-                              dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=spec.max_receive_count,
-                                                                    queue=dlq))
+            dlq = sqs.Queue(
+                self,
+                f"{spec.name}-dlq",
+                queue_name=config.name(f"{spec.name}-dlq"),
+                encryption=sqs.QueueEncryption.SQS_MANAGED,
+                enforce_ssl=True,
+                retention_period=cdk.Duration.days(14),
+            )
+            queue = sqs.Queue(
+                self,
+                spec.name,
+                queue_name=config.name(spec.name),
+                encryption=sqs.QueueEncryption.SQS_MANAGED,
+                enforce_ssl=True,
+                visibility_timeout=cdk.Duration.seconds(spec.visibility_timeout_seconds),
+                retention_period=cdk.Duration.days(4),
+                dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=spec.max_receive_count, queue=dlq),
+            )
             # Nothing may sit in a dead-letter queue unnoticed.
-            cloudwatch.Alarm(self, f"{spec.name}-dlq-not-empty",
-                             metric=dlq.metric_approximate_number_of_messages_visible(
-                                 period=cdk.Duration.minutes(5)),
-                             threshold=0, evaluation_periods=1,
-                             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                             alarm_description=f"Messages in {config.name(spec.name)}-dlq: registrations failed")
+            cloudwatch.Alarm(
+                self,
+                f"{spec.name}-dlq-not-empty",
+                metric=dlq.metric_approximate_number_of_messages_visible(period=cdk.Duration.minutes(5)),
+                threshold=0,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                alarm_description=f"Messages in {config.name(spec.name)}-dlq: registrations failed",
+            )
             self.queues[spec.name] = queue
             self.dead_letter_queues[spec.name] = dlq

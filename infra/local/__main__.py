@@ -7,19 +7,33 @@ import signal
 import threading
 
 from infra.local.server import LocalServer
+from infra.local.state import state_file, write_state
 
 
 def main() -> None:
     port = int(os.environ.get("PORT", "3000"))
     endpoint = os.environ.get("AWS_ENDPOINT_URL") or None
     server = LocalServer(port=port, endpoint_url=endpoint).start()
-    where = endpoint or f"{server.resources.endpoint_url} (embedded moto)"
-    print(f"""peppol-onboarding is running on {server.url}
+    resources = server.resources
+    write_state(
+        {
+            "url": server.url,
+            "endpoint_url": resources.endpoint_url,
+            "region": resources.region,
+            "table_name": resources.table_name,
+            "user_pool_id": resources.user_pool_id,
+        }
+    )
+    where = endpoint or f"{resources.endpoint_url} (embedded moto)"
+    print(
+        f"""peppol-onboarding is running on {server.url}
   AWS emulator   {where}
   API docs       {server.url}/docs   (OpenAPI: {server.url}/openapi.json)
   mail outbox    {server.url}/_local/outbox   (activation links are printed here too)
   user pool      {server.resources.user_pool_id}
-Press Ctrl+C to stop.""", flush=True)
+Press Ctrl+C to stop.""",
+        flush=True,
+    )
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     try:
@@ -28,6 +42,7 @@ Press Ctrl+C to stop.""", flush=True)
         pass
     finally:
         server.stop()
+        state_file().unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

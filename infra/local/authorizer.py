@@ -40,16 +40,18 @@ class CognitoAuthorizer:
         """The claims as API Gateway passes them on (strings); ``TokenRejected`` otherwise."""
         if not authorization or not authorization.startswith("Bearer "):
             raise TokenRejected("missing bearer token")
-        raw = authorization[len("Bearer "):].strip()
+        raw = authorization[len("Bearer ") :].strip()
         try:
             token = jwt.decode(raw, self._key_set(), algorithms=["RS256"])
         except (JoseError, ValueError) as exc:
             raise TokenRejected("bad token") from exc
         claims: dict[str, Any] = dict(token.claims)
-        registry = jwt.JWTClaimsRegistry(iss={"essential": True, "value": self.issuer},
-                                         aud={"essential": True, "value": self.audience},
-                                         token_use={"essential": True, "value": "id"},
-                                         exp={"essential": True})
+        registry = jwt.JWTClaimsRegistry(
+            iss={"essential": True, "value": self.issuer},
+            aud={"essential": True, "value": self.audience},
+            token_use={"essential": True, "value": "id"},
+            exp={"essential": True},
+        )
         try:
             registry.validate(claims)
         except JoseError as exc:

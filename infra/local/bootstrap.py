@@ -27,10 +27,15 @@ class LocalResources:
     def environment(self, public_url: str) -> dict[str, str]:
         """The functions' environment, as the CDK app sets it in AWS."""
         return {
-            "STAGE": "local", "AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region,
-            "AWS_ENDPOINT_URL": self.endpoint_url, "PUBLIC_URL": public_url,
-            "MAIN_TABLE": self.table_name, "USER_POOL_ID": self.user_pool_id,
-            "API_CLIENT_ID": self.api_client_id, "MAIL_SENDER": self.mail_sender,
+            "STAGE": "local",
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "PUBLIC_URL": public_url,
+            "MAIN_TABLE": self.table_name,
+            "USER_POOL_ID": self.user_pool_id,
+            "API_CLIENT_ID": self.api_client_id,
+            "MAIL_SENDER": self.mail_sender,
             "PEPPOL_QUEUE_URL": self.queue_urls.get("peppol-registrations", ""),
             "POWERTOOLS_METRICS_NAMESPACE": "PeppolOnboardingLocal",
         }
@@ -47,30 +52,44 @@ def create_table(ddb: Any, name: str) -> None:
     attributes = {spec.partition_key, spec.sort_key, *(i.partition_key for i in spec.indexes)}
     try:
         ddb.create_table(
-            TableName=name, BillingMode="PAY_PER_REQUEST",
+            TableName=name,
+            BillingMode="PAY_PER_REQUEST",
             AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in sorted(attributes)],
-            KeySchema=[{"AttributeName": spec.partition_key, "KeyType": "HASH"},
-                       {"AttributeName": spec.sort_key, "KeyType": "RANGE"}],
-            GlobalSecondaryIndexes=[{
-                "IndexName": index.name, "KeySchema": [{"AttributeName": index.partition_key, "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"}} for index in spec.indexes],
+            KeySchema=[
+                {"AttributeName": spec.partition_key, "KeyType": "HASH"},
+                {"AttributeName": spec.sort_key, "KeyType": "RANGE"},
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": index.name,
+                    "KeySchema": [{"AttributeName": index.partition_key, "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+                for index in spec.indexes
+            ],
         )
     except ddb.exceptions.ResourceInUseException:
         return
-    ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={
-        "Enabled": True, "AttributeName": spec.ttl_attribute})
+    ddb.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute}
+    )
 
 
 def create_queues(sqs: Any, stage: str) -> dict[str, str]:
     urls: dict[str, str] = {}
     for queue in PLATFORM.queues:
         dlq_url = sqs.create_queue(QueueName=resource_name(PREFIX, stage, f"{queue.name}-dlq"))["QueueUrl"]
-        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
         urls[queue.name] = sqs.create_queue(
             QueueName=resource_name(PREFIX, stage, queue.name),
-            Attributes={"VisibilityTimeout": str(queue.visibility_timeout_seconds),
-                        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn,
-                                                     "maxReceiveCount": str(queue.max_receive_count)})},
+            Attributes={
+                "VisibilityTimeout": str(queue.visibility_timeout_seconds),
+                "RedrivePolicy": json.dumps(
+                    {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(queue.max_receive_count)}
+                ),
+            },
         )["QueueUrl"]
     return urls
 
@@ -82,35 +101,57 @@ def create_user_pool(cognito: Any, stage: str) -> tuple[str, str]:
     if pool_id is None:
         pool_id = cognito.create_user_pool(
             PoolName=pool_name,
-            Policies={"PasswordPolicy": {"MinimumLength": PASSWORD_MIN_LENGTH, "RequireUppercase": False,
-                                         "RequireLowercase": False, "RequireNumbers": False,
-                                         "RequireSymbols": False}},
+            Policies={
+                "PasswordPolicy": {
+                    "MinimumLength": PASSWORD_MIN_LENGTH,
+                    "RequireUppercase": False,
+                    "RequireLowercase": False,
+                    "RequireNumbers": False,
+                    "RequireSymbols": False,
+                }
+            },
             AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
             UsernameConfiguration={"CaseSensitive": False},
             Schema=[{"Name": "email", "AttributeDataType": "String", "Mutable": True, "Required": True}],
         )["UserPool"]["Id"]
-        cognito.create_group(GroupName="operators", UserPoolId=pool_id,
-                             Description="Platform staff: review activations, top up credit")
+        cognito.create_group(
+            GroupName="operators",
+            UserPoolId=pool_id,
+            Description="Platform staff: review activations, top up credit",
+        )
     client_name = "api"
     clients = cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
     client_id = next((c["ClientId"] for c in clients if c["ClientName"] == client_name), None)
     if client_id is None:
         client_id = cognito.create_user_pool_client(
-            UserPoolId=pool_id, ClientName=client_name, GenerateSecret=False,
+            UserPoolId=pool_id,
+            ClientName=client_name,
+            GenerateSecret=False,
             ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-            PreventUserExistenceErrors="ENABLED", EnableTokenRevocation=True,
+            PreventUserExistenceErrors="ENABLED",
+            EnableTokenRevocation=True,
         )["UserPoolClient"]["ClientId"]
     return pool_id, client_id
 
 
-def bootstrap(endpoint_url: str, region: str = "eu-west-1", stage: str = "local",
-              mail_sender: str = "no-reply@peppol-onboarding.local") -> LocalResources:
+def bootstrap(
+    endpoint_url: str,
+    region: str = "eu-west-1",
+    stage: str = "local",
+    mail_sender: str = "no-reply@peppol-onboarding.local",
+) -> LocalResources:
     ddb = _client("dynamodb", endpoint_url, region)
     table_name = resource_name(PREFIX, stage, PLATFORM.table.name)
     create_table(ddb, table_name)
     queue_urls = create_queues(_client("sqs", endpoint_url, region), stage)
     pool_id, client_id = create_user_pool(_client("cognito-idp", endpoint_url, region), stage)
     _client("ses", endpoint_url, region).verify_email_identity(EmailAddress=mail_sender)
-    return LocalResources(endpoint_url=endpoint_url, region=region, table_name=table_name,
-                          user_pool_id=pool_id, api_client_id=client_id, queue_urls=queue_urls,
-                          mail_sender=mail_sender)
+    return LocalResources(
+        endpoint_url=endpoint_url,
+        region=region,
+        table_name=table_name,
+        user_pool_id=pool_id,
+        api_client_id=client_id,
+        queue_urls=queue_urls,
+        mail_sender=mail_sender,
+    )

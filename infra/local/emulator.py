@@ -26,6 +26,7 @@ class _Serialised:
 def _patch_moto_gaps() -> None:
     """Where moto fails differently from AWS, make it answer as AWS does."""
     from moto.cognitoidp import models
+    from moto.cognitoidp.exceptions import NotAuthorizedError
 
     pool = models.CognitoIdpUserPool
     if getattr(pool, "_peppol_patched", False):
@@ -36,11 +37,11 @@ def _patch_moto_gaps() -> None:
         # moto raises KeyError (HTTP 500) for a token it never issued; Cognito says
         # NotAuthorizedException.
         if refresh_token not in self.refresh_tokens:
-            raise models.NotAuthorizedError(refresh_token)
+            raise NotAuthorizedError(refresh_token)
         return original(self, refresh_token)
 
-    pool.create_tokens_from_refresh_token = create_tokens_from_refresh_token
-    pool._peppol_patched = True
+    setattr(pool, "create_tokens_from_refresh_token", create_tokens_from_refresh_token)  # noqa: B010
+    setattr(pool, "_peppol_patched", True)  # noqa: B010
 
 
 _RUNNING: set[str] = set()
@@ -53,13 +54,13 @@ def running_here(endpoint_url: str) -> bool:
 
 class LocalAws:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        import logging
+
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
             MotoRequestHandler,
             create_backend_app,
         )
-
-        import logging
 
         _patch_moto_gaps()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call is noise
@@ -69,14 +70,16 @@ class LocalAws:
             def log_request(self, *args: Any, **kwargs: Any) -> None:
                 pass
 
-        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=QuietHandler)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True, name="local-aws")
+        self._server: BaseWSGIServer = make_server(
+            host, port, app, threaded=True, request_handler=QuietHandler
+        )
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name="local-aws"
+        )
 
     @property
     def endpoint_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{self._server.host}:{self._server.port}"
 
     def start(self) -> LocalAws:
         self._thread.start()

@@ -6,6 +6,7 @@ proxy event for the same handler Lambda runs, on a moto emulator.
 
 from __future__ import annotations
 
+import base64
 import importlib
 import json
 import os
@@ -86,7 +87,8 @@ class Platform:
         self.authorizer = CognitoAuthorizer(
             jwks_url=f"{resources.endpoint_url}/{resources.user_pool_id}/.well-known/jwks.json",
             issuer=f"https://cognito-idp.{resources.region}.amazonaws.com/{resources.user_pool_id}",
-            audience=resources.api_client_id)
+            audience=resources.api_client_id,
+        )
         self._mails_seen = 0
         self._mail_lock = threading.Lock()
 
@@ -97,8 +99,9 @@ class Platform:
         allowed = sorted({r.method for r in candidates})
         return next((r for r in candidates if r.method == method), None), allowed
 
-    def handle(self, method: str, raw_path: str, headers: list[tuple[str, str]], body: bytes,
-               source_ip: str) -> tuple[int, dict[str, str], bytes]:
+    def handle(
+        self, method: str, raw_path: str, headers: list[tuple[str, str]], body: bytes, source_ip: str
+    ) -> tuple[int, dict[str, str], bytes]:
         path = unquote(urlsplit(raw_path).path)
         if path == "/_local/outbox" and method == "GET":
             return 200, dict(GATEWAY_JSON), json.dumps(read_outbox(self.resources.endpoint_url)).encode()
@@ -107,10 +110,18 @@ class Platform:
             if not allowed:
                 return _gateway_error(404, "not_found", "There is no such route.")
             if method == "OPTIONS":
-                return 204, {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": ",".join(allowed),
-                             "Access-Control-Allow-Headers": "Authorization,Content-Type,Idempotency-Key"}, b""
-            status, response_headers, payload = _gateway_error(405, "method_not_allowed",
-                                                               f"Use one of: {', '.join(allowed)}.")
+                return (
+                    204,
+                    {
+                        "Access-Control-Allow-Origin": "*",
+                        "Access-Control-Allow-Methods": ",".join(allowed),
+                        "Access-Control-Allow-Headers": "Authorization,Content-Type,Idempotency-Key",
+                    },
+                    b"",
+                )
+            status, response_headers, payload = _gateway_error(
+                405, "method_not_allowed", f"Use one of: {', '.join(allowed)}."
+            )
             return status, {**response_headers, "Allow": ", ".join(allowed)}, payload
         claims = None
         if route.secured:
@@ -119,20 +130,22 @@ class Platform:
                 claims = self.authorizer.claims(authorization)
             except TokenRejected:
                 return _gateway_error(401, "unauthorized", "A valid bearer ID token is required.")
-        event = proxy_event(method=method, raw_path=raw_path, headers=headers, body=body, resource=route.path,
-                            path_parameters=_path_parameters(route.path, path), source_ip=source_ip,
-                            claims=claims)
+        event = proxy_event(
+            method=method,
+            raw_path=raw_path,
+            headers=headers,
+            body=body,
+            resource=route.path,
+            path_parameters=_path_parameters(route.path, path),
+            source_ip=source_ip,
+            claims=claims,
+        )
         result = self.functions[route.function].invoke(event)
         response_headers = dict(result.get("headers") or {})
         for name, values in (result.get("multiValueHeaders") or {}).items():
             response_headers[name] = ", ".join(values)
-        payload = result.get("body") or ""
-        if result.get("isBase64Encoded"):
-            import base64
-
-            data = base64.b64decode(payload)
-        else:
-            data = payload.encode("utf-8")
+        body_text: str = result.get("body") or ""
+        data = base64.b64decode(body_text) if result.get("isBase64Encoded") else body_text.encode("utf-8")
         if method == "POST" and not self.quiet:
             self.announce_new_mail()
         return int(result["statusCode"]), response_headers, data
@@ -141,10 +154,13 @@ class Platform:
         """Print new mails (and their activation links) on the console."""
         with self._mail_lock:
             mails = read_outbox(self.resources.endpoint_url)
-            for mail in mails[self._mails_seen:]:
+            for mail in mails[self._mails_seen :]:
                 link = _LINK.search(mail["text"])
-                print(f"[mail] to {', '.join(mail['to'])}: {mail['subject']}"
-                      + (f"\n       activation link: {link.group(0)}" if link else ""), flush=True)
+                print(
+                    f"[mail] to {', '.join(mail['to'])}: {mail['subject']}"
+                    + (f"\n       activation link: {link.group(0)}" if link else ""),
+                    flush=True,
+                )
             self._mails_seen = len(mails)
 
 
@@ -174,7 +190,8 @@ def make_handler(platform: Platform) -> type[BaseHTTPRequestHandler]:
                 body = self.rfile.read(length) if length else b""
                 try:
                     status, headers, payload = platform.handle(
-                        self.command, self.path, list(self.headers.items()), body, self.client_address[0])
+                        self.command, self.path, list(self.headers.items()), body, self.client_address[0]
+                    )
                 except Exception as exc:  # the platform's bug: say so, like API Gateway's 502
                     print(f"[error] {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
                     status, headers, payload = _gateway_error(502, "bad_gateway", "The function failed.")
@@ -203,7 +220,7 @@ def make_handler(platform: Platform) -> type[BaseHTTPRequestHandler]:
             except TimeoutError:
                 self.close_connection = True
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             if not platform.quiet:
                 sys.stderr.write(f"[http] {self.address_string()} {format % args}\n")
 
@@ -213,15 +230,20 @@ def make_handler(platform: Platform) -> type[BaseHTTPRequestHandler]:
 class LocalServer:
     """Emulator + bootstrap + HTTP server; used by ``make dev`` and by the e2e tests."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 3000, *, quiet: bool = False,
-                 endpoint_url: str | None = None) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 3000,
+        *,
+        quiet: bool = False,
+        endpoint_url: str | None = None,
+    ) -> None:
         for name, default in (("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local")):
             os.environ.setdefault(name, default)
         self.emulator = None if endpoint_url else LocalAws().start()
         endpoint = endpoint_url or self.emulator.endpoint_url  # type: ignore[union-attr]
         self.httpd = ThreadingHTTPServer((host, port), BaseHTTPRequestHandler)
-        bound_host, bound_port = self.httpd.server_address[:2]
-        self.url = f"http://{bound_host}:{bound_port}"
+        self.url = f"http://{host}:{self.httpd.server_address[1]}"
         self.resources = bootstrap(endpoint)
         self.platform = Platform(self.resources, os.environ.get("PUBLIC_URL") or self.url, quiet=quiet)
         self.httpd.RequestHandlerClass = make_handler(self.platform)
@@ -229,8 +251,9 @@ class LocalServer:
         self._thread: threading.Thread | None = None
 
     def start(self) -> LocalServer:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True, name="local-api")
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name="local-api"
+        )
         self._thread.start()
         return self
 

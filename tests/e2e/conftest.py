@@ -27,9 +27,10 @@ def _free_port() -> int:
 
 
 class RunningPlatform:
-    def __init__(self, url: str, log: Path) -> None:
+    def __init__(self, url: str, log: Path, env: dict[str, str]) -> None:
         self.url = url
         self.log = log
+        self.env = env
         self.http = httpx.Client(base_url=url, timeout=15, trust_env=False)
 
     def outbox(self) -> list[dict[str, Any]]:
@@ -43,13 +44,22 @@ class RunningPlatform:
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
     port = _free_port()
     log = tmp_path_factory.mktemp("local-platform") / "make-dev.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MAIN_", "USER_POOL", "API_CLIENT",
-                                                                   "MAIL_", "PUBLIC_URL"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_", "MAIN_", "USER_POOL", "API_CLIENT", "MAIL_", "PUBLIC_URL"))
+    }
     # Fuzzing sends far more sign-ups from 127.0.0.1 than a person would.
-    env.update(PORT=str(port), SIGNUPS_PER_IP_PER_HOUR="100000", PYTHONUNBUFFERED="1")
+    env.update(
+        PORT=str(port),
+        SIGNUPS_PER_IP_PER_HOUR="100000",
+        PYTHONUNBUFFERED="1",
+        LOCAL_STATE_FILE=str(log.parent / "local-platform.json"),
+    )
     with log.open("w") as output:
-        process = subprocess.Popen([sys.executable, "-m", "infra.local"], cwd=ROOT, env=env, stdout=output,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "infra.local"], cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -62,7 +72,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
             process.kill()
             pytest.fail(f"the local platform did not start:\n{log.read_text()}")
         time.sleep(0.2)
-    running = RunningPlatform(url, log)
+    running = RunningPlatform(url, log, env)
     yield running
     running.http.close()
     process.terminate()
@@ -83,9 +93,16 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=path, args=[
-            "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--no-first-run"])
+        launched = playwright.chromium.launch(
+            executable_path=path,
+            args=[
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         yield launched
         launched.close()
 

@@ -14,8 +14,9 @@ def _token(platform: RunningPlatform, email: str, language: str = "nl") -> str:
     return text.split("#token=")[1].split()[0]
 
 
-def test_a_person_activates_their_environment_in_the_browser(platform: RunningPlatform, page: Any,
-                                                            tmp_path: Any) -> None:
+def test_a_person_activates_their_environment_in_the_browser(
+    platform: RunningPlatform, page: Any, tmp_path: Any
+) -> None:
     email = f"browser-{uuid.uuid4().hex[:8]}@example.nl"
     token = _token(platform, email)
     requests: list[str] = []
@@ -44,16 +45,25 @@ def test_a_person_activates_their_environment_in_the_browser(platform: RunningPl
 def test_a_used_link_says_so_and_offers_a_new_one(platform: RunningPlatform, page: Any) -> None:
     email = f"used-{uuid.uuid4().hex[:8]}@example.nl"
     token = _token(platform, email, "en")
-    platform.http.post("/auth/activation/complete", json={
-        "token": token, "username": f"used.{uuid.uuid4().hex[:6]}", "password": "a long and unusual passphrase",
-        "accept_terms": True, "terms_version": "2026-01"})
+    platform.http.post(
+        "/auth/activation/complete",
+        json={
+            "token": token,
+            "username": f"used.{uuid.uuid4().hex[:6]}",
+            "password": "a long and unusual passphrase",
+            "accept_terms": True,
+            "terms_version": "2026-01",
+        },
+    )
     page.goto(f"{platform.url}/activate#token={token}")
     page.get_by_text("Deze link is al gebruikt").wait_for()
     assert page.locator("#activation-form").is_hidden()
     assert page.locator("#resend-form").is_visible()
 
 
-def test_without_a_token_the_page_explains_and_offers_a_new_link(platform: RunningPlatform, page: Any) -> None:
+def test_without_a_token_the_page_explains_and_offers_a_new_link(
+    platform: RunningPlatform, page: Any
+) -> None:
     page.goto(f"{platform.url}/activate")
     page.get_by_text("Deze pagina opent via de link in je activatiemail").wait_for()
     page.fill("#resend-email", f"resend-{uuid.uuid4().hex[:8]}@example.nl")

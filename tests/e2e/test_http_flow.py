@@ -28,21 +28,35 @@ def test_a_newcomer_signs_up_activates_and_logs_in(platform: RunningPlatform) ->
     assert http.post("/auth/activation/check", json={"token": token}).json()["email"] == email
 
     username = f"newcomer.{uuid.uuid4().hex[:6]}"
-    created = http.post("/auth/activation/complete", json={
-        "token": token, "username": username, "password": PASSWORD, "accept_terms": True,
-        "terms_version": http.get("/auth/terms").json()["version"], "environment_name": "Newcomer BV"})
+    created = http.post(
+        "/auth/activation/complete",
+        json={
+            "token": token,
+            "username": username,
+            "password": PASSWORD,
+            "accept_terms": True,
+            "terms_version": http.get("/auth/terms").json()["version"],
+            "environment_name": "Newcomer BV",
+        },
+    )
     assert created.status_code == 201, created.text
     assert platform.mails_to(email)[-1]["subject"] == "Je omgeving is klaar"
 
     tokens = http.post("/auth/token", json={"username": email.upper(), "password": PASSWORD}).json()
     me = http.get("/me", headers={"Authorization": f"Bearer {tokens['id_token']}"})
     assert me.status_code == 200
-    assert me.json()["environment"] == {"id": created.json()["environment"]["id"], "name": "Newcomer BV",
-                                        "role": "admin"}
+    assert me.json()["environment"] == {
+        "id": created.json()["environment"]["id"],
+        "name": "Newcomer BV",
+        "role": "admin",
+    }
     # The ID token is what the authorizer accepts; an access token is not.
     assert http.get("/me", headers={"Authorization": f"Bearer {tokens['access_token']}"}).status_code == 401
     refreshed = http.post("/auth/token/refresh", json={"refresh_token": tokens["refresh_token"]}).json()
-    assert http.get("/environment", headers={"Authorization": f"Bearer {refreshed['id_token']}"}).status_code == 200
+    assert (
+        http.get("/environment", headers={"Authorization": f"Bearer {refreshed['id_token']}"}).status_code
+        == 200
+    )
 
 
 def test_gateway_answers_in_the_error_shape(platform: RunningPlatform) -> None:
@@ -56,8 +70,11 @@ def test_gateway_answers_in_the_error_shape(platform: RunningPlatform) -> None:
         headers = {"Authorization": authorization} if authorization else {}
         refused = http.get("/me", headers=headers)
         assert refused.status_code == 401 and refused.json()["error"]["code"] == "unauthorized"
-    large = http.post("/auth/signup", content=b'{"email": "' + b"a" * 70_000 + b'"}',
-                      headers={"Content-Type": "application/json"})
+    large = http.post(
+        "/auth/signup",
+        content=b'{"email": "' + b"a" * 70_000 + b'"}',
+        headers={"Content-Type": "application/json"},
+    )
     assert large.status_code == 413 and large.json()["error"]["code"] == "payload_too_large"
     broken = http.post("/auth/signup", content=b'{"email":', headers={"Content-Type": "application/json"})
     assert broken.status_code == 400 and broken.json()["error"]["code"] == "invalid_json"

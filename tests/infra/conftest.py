@@ -23,5 +23,9 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     app, stack = build_app(outdir=str(outdir))
     assembly = app.synth()
     template_file = Path(assembly.directory) / stack.template_file
-    return {"template": Template.from_json(json.loads(template_file.read_text())), "file": template_file,
-            "json": json.loads(template_file.read_text()), "outdir": Path(assembly.directory)}
+    return {
+        "template": Template.from_json(json.loads(template_file.read_text())),
+        "file": template_file,
+        "json": json.loads(template_file.read_text()),
+        "outdir": Path(assembly.directory),
+    }

@@ -18,8 +18,11 @@ def _resources(synthesized: dict[str, Any], kind: str) -> dict[str, Any]:
 
 
 def test_cdk_nag_passes_with_every_acknowledgement_on_its_resource(synthesized: dict[str, Any]) -> None:
-    report = json.loads((synthesized["outdir"] / "validation-report.json").read_text()) \
-        if (synthesized["outdir"] / "validation-report.json").exists() else None
+    report = (
+        json.loads((synthesized["outdir"] / "validation-report.json").read_text())
+        if (synthesized["outdir"] / "validation-report.json").exists()
+        else None
+    )
     if report is not None:
         for plugin in report["pluginReports"]:
             assert plugin["conclusion"] == "success", plugin.get("violations")
@@ -30,34 +33,62 @@ def test_cdk_nag_passes_with_every_acknowledgement_on_its_resource(synthesized: 
 
 def test_cfn_lint_finds_no_error(synthesized: dict[str, Any]) -> None:
     cfn_lint = str(Path(sys.executable).parent / "cfn-lint")
-    result = subprocess.run([cfn_lint, "--ignore-checks", "W3005", "--",
-                             str(synthesized["file"])], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [cfn_lint, "--ignore-checks", "W3005", "--", str(synthesized["file"])],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_table_has_keys_gsi_ttl_and_point_in_time_recovery(synthesized: dict[str, Any]) -> None:
-    synthesized["template"].has_resource_properties("AWS::DynamoDB::GlobalTable", {
-        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        "BillingMode": "PAY_PER_REQUEST",
-        "TimeToLiveSpecification": {"AttributeName": "expires_ttl", "Enabled": True},
-        "GlobalSecondaryIndexes": [Match.object_like({"IndexName": "by_token_hash"})],
-        "Replicas": [Match.object_like({"PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True}})],
-    })
+    synthesized["template"].has_resource_properties(
+        "AWS::DynamoDB::GlobalTable",
+        {
+            "KeySchema": [
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            "BillingMode": "PAY_PER_REQUEST",
+            "TimeToLiveSpecification": {"AttributeName": "expires_ttl", "Enabled": True},
+            "GlobalSecondaryIndexes": [Match.object_like({"IndexName": "by_token_hash"})],
+            "Replicas": [
+                Match.object_like({"PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True}})
+            ],
+        },
+    )
 
 
 def test_user_pool_has_no_self_sign_up_and_the_apis_password_rule(synthesized: dict[str, Any]) -> None:
-    synthesized["template"].has_resource_properties("AWS::Cognito::UserPool", {
-        "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
-        "UsernameConfiguration": {"CaseSensitive": False},
-        "Policies": {"PasswordPolicy": Match.object_like({
-            "MinimumLength": 12, "RequireLowercase": False, "RequireUppercase": False,
-            "RequireNumbers": False, "RequireSymbols": False})},
-        "UserAttributeUpdateSettings": {"AttributesRequireVerificationBeforeUpdate": ["email"]},
-    })
-    synthesized["template"].has_resource_properties("AWS::Cognito::UserPoolClient", {
-        "ExplicitAuthFlows": Match.array_with(["ALLOW_ADMIN_USER_PASSWORD_AUTH"]),
-        "PreventUserExistenceErrors": "ENABLED", "GenerateSecret": False, "EnableTokenRevocation": True,
-    })
+    synthesized["template"].has_resource_properties(
+        "AWS::Cognito::UserPool",
+        {
+            "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
+            "UsernameConfiguration": {"CaseSensitive": False},
+            "Policies": {
+                "PasswordPolicy": Match.object_like(
+                    {
+                        "MinimumLength": 12,
+                        "RequireLowercase": False,
+                        "RequireUppercase": False,
+                        "RequireNumbers": False,
+                        "RequireSymbols": False,
+                    }
+                )
+            },
+            "UserAttributeUpdateSettings": {"AttributesRequireVerificationBeforeUpdate": ["email"]},
+        },
+    )
+    synthesized["template"].has_resource_properties(
+        "AWS::Cognito::UserPoolClient",
+        {
+            "ExplicitAuthFlows": Match.array_with(["ALLOW_ADMIN_USER_PASSWORD_AUTH"]),
+            "PreventUserExistenceErrors": "ENABLED",
+            "GenerateSecret": False,
+            "EnableTokenRevocation": True,
+        },
+    )
     # No client may write attributes: tenant, role and terms live in DynamoDB, not in the token.
     [client] = _resources(synthesized, "AWS::Cognito::UserPoolClient").values()
     assert client["Properties"].get("WriteAttributes", []) == []
@@ -74,15 +105,22 @@ def test_every_route_exists_with_the_right_authorization(synthesized: dict[str, 
         if props["AuthorizationType"] == "COGNITO_USER_POOLS":
             assert props["HttpMethod"] in {"GET", "PATCH", "POST"}
     assert by_type["COGNITO_USER_POOLS"] == sum(1 for r in routes() if r.secured)
-    lambda_methods = [m for m in methods.values() if m["Properties"]["Integration"].get("Type") == "AWS_PROXY"]
+    lambda_methods = [
+        m for m in methods.values() if m["Properties"]["Integration"].get("Type") == "AWS_PROXY"
+    ]
     assert len(lambda_methods) == len(routes())
-    synthesized["template"].has_resource_properties("AWS::ApiGateway::Authorizer", {
-        "Type": "COGNITO_USER_POOLS", "IdentitySource": "method.request.header.Authorization"})
+    synthesized["template"].has_resource_properties(
+        "AWS::ApiGateway::Authorizer",
+        {"Type": "COGNITO_USER_POOLS", "IdentitySource": "method.request.header.Authorization"},
+    )
 
 
 def test_wrong_methods_get_405_from_a_mock(synthesized: dict[str, Any]) -> None:
-    mocks = [m for m in _resources(synthesized, "AWS::ApiGateway::Method").values()
-             if m["Properties"]["HttpMethod"] == "ANY"]
+    mocks = [
+        m
+        for m in _resources(synthesized, "AWS::ApiGateway::Method").values()
+        if m["Properties"]["HttpMethod"] == "ANY"
+    ]
     assert len(mocks) == len({r.path for r in routes()})
     for mock in mocks:
         response = mock["Properties"]["Integration"]["IntegrationResponses"][0]
@@ -91,8 +129,10 @@ def test_wrong_methods_get_405_from_a_mock(synthesized: dict[str, Any]) -> None:
 
 
 def test_gateway_answers_use_the_error_shape_and_an_unknown_path_is_404(synthesized: dict[str, Any]) -> None:
-    responses = {r["Properties"]["ResponseType"]: r["Properties"]
-                 for r in _resources(synthesized, "AWS::ApiGateway::GatewayResponse").values()}
+    responses = {
+        r["Properties"]["ResponseType"]: r["Properties"]
+        for r in _resources(synthesized, "AWS::ApiGateway::GatewayResponse").values()
+    }
     assert responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"
     assert responses["UNAUTHORIZED"]["StatusCode"] == "401"
     assert responses["REQUEST_TOO_LARGE"]["StatusCode"] == "413"
@@ -107,32 +147,53 @@ def test_stage_throttles_logs_and_tightens_sign_up(synthesized: dict[str, Any]) 
     props = stage["Properties"]
     assert props["AccessLogSetting"]["DestinationArn"]
     settings = {(s["HttpMethod"], s["ResourcePath"]): s for s in props["MethodSettings"]}
-    assert settings[("*", "/*")]["ThrottlingRateLimit"] == 50 and settings[("*", "/*")]["LoggingLevel"] == "INFO"
+    assert (
+        settings[("*", "/*")]["ThrottlingRateLimit"] == 50 and settings[("*", "/*")]["LoggingLevel"] == "INFO"
+    )
     assert settings[("POST", "/~1auth~1signup")]["ThrottlingRateLimit"] == 2
 
 
 def test_functions_run_python_312_on_arm_with_the_layer_and_json_logs(synthesized: dict[str, Any]) -> None:
-    synthesized["template"].has_resource_properties("AWS::Lambda::Function", {
-        "Runtime": "python3.12", "Architectures": ["arm64"], "Handler": "auth_api.handler.lambda_handler",
-        "Layers": Match.any_value(), "LoggingConfig": Match.object_like({"LogFormat": "JSON"}),
-        "Environment": {"Variables": Match.object_like({"MAIN_TABLE": Match.any_value(),
-                                                        "USER_POOL_ID": Match.any_value(),
-                                                        "MAIL_SENDER": "no-reply@dev.example.org"})},
-    })
+    synthesized["template"].has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Runtime": "python3.12",
+            "Architectures": ["arm64"],
+            "Handler": "auth_api.handler.lambda_handler",
+            "Layers": Match.any_value(),
+            "LoggingConfig": Match.object_like({"LogFormat": "JSON"}),
+            "Environment": {
+                "Variables": Match.object_like(
+                    {
+                        "MAIN_TABLE": Match.any_value(),
+                        "USER_POOL_ID": Match.any_value(),
+                        "MAIL_SENDER": "no-reply@dev.example.org",
+                    }
+                )
+            },
+        },
+    )
 
 
 def test_the_auth_function_may_do_exactly_what_it_needs(synthesized: dict[str, Any]) -> None:
     policies = _resources(synthesized, "AWS::IAM::Policy")
     statements = [s for p in policies.values() for s in p["Properties"]["PolicyDocument"]["Statement"]]
-    actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    actions = {
+        a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
     assert "dynamodb:Scan" not in actions and "dynamodb:*" not in actions
     assert {"cognito-idp:AdminCreateUser", "cognito-idp:AdminInitiateAuth", "ses:SendEmail"} <= actions
     for statement in statements:
-        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        resources = (
+            statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        )
         assert "*" not in resources, statement
     roles = _resources(synthesized, "AWS::IAM::Role")
-    lambda_roles = [r for r in roles.values()
-                    if "lambda.amazonaws.com" in json.dumps(r["Properties"]["AssumeRolePolicyDocument"])]
+    lambda_roles = [
+        r
+        for r in roles.values()
+        if "lambda.amazonaws.com" in json.dumps(r["Properties"]["AssumeRolePolicyDocument"])
+    ]
     assert lambda_roles and all("ManagedPolicyArns" not in r["Properties"] for r in lambda_roles)
 
 
@@ -147,11 +208,15 @@ def test_queue_has_a_dead_letter_queue_with_encryption_tls_and_an_alarm(synthesi
 
 
 def test_mail_identity_and_configuration_set(synthesized: dict[str, Any]) -> None:
-    synthesized["template"].has_resource_properties("AWS::SES::EmailIdentity", {"EmailIdentity": "dev.example.org"})
-    synthesized["template"].has_resource_properties("AWS::SES::ConfigurationSet", {
-        "SuppressionOptions": {"SuppressedReasons": ["BOUNCE", "COMPLAINT"]}})
+    synthesized["template"].has_resource_properties(
+        "AWS::SES::EmailIdentity", {"EmailIdentity": "dev.example.org"}
+    )
+    synthesized["template"].has_resource_properties(
+        "AWS::SES::ConfigurationSet", {"SuppressionOptions": {"SuppressedReasons": ["BOUNCE", "COMPLAINT"]}}
+    )
 
 
 def test_outputs_for_scripts(synthesized: dict[str, Any]) -> None:
     assert {"ApiUrl", "UserPoolId", "ApiClientId", "TableName", "PeppolQueueUrl"} <= set(
-        synthesized["json"]["Outputs"])
+        synthesized["json"]["Outputs"]
+    )

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,17 +11,19 @@ def _aws(local_aws: Any) -> Any:
 
 
 @pytest.fixture
-def service(local_aws: Any) -> Iterator[Any]:
+def service(local_aws: Any) -> Any:
     """The auth function's service as its handler built it (patch its parts to inject faults)."""
     from auth_api.handler import service as build
 
-    yield build()
+    return build()
 
 
 @pytest.fixture
 def with_settings(service: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     def apply(**auth: Any) -> None:
         settings = service.settings
-        monkeypatch.setattr(service, "settings",
-                            settings.model_copy(update={"auth": settings.auth.model_copy(update=auth)}))
+        monkeypatch.setattr(
+            service, "settings", settings.model_copy(update={"auth": settings.auth.model_copy(update=auth)})
+        )
+
     return apply

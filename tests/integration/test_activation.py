@@ -6,8 +6,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-
 from onboarding.domain.rules import now
+
 from tests.support.events import body_of, header
 from tests.support.flows import PASSWORD, call, complete, login, mails_to, sign_up
 
@@ -21,7 +21,9 @@ def test_check_shows_the_email_and_expiry_and_uses_nothing(local_aws: Any, email
         assert info["email"] == email and info["expires_at"].endswith("Z")
 
 
-def test_complete_creates_user_environment_and_login_and_mails_a_confirmation(local_aws: Any, email: str) -> None:
+def test_complete_creates_user_environment_and_login_and_mails_a_confirmation(
+    local_aws: Any, email: str
+) -> None:
     token = sign_up(local_aws, email, language="en")
     response = complete(token, username="Finance.Team", environment_name="  Acme BV  ")
     assert response["statusCode"] == 201
@@ -54,7 +56,9 @@ def test_unknown_tokens_are_404(local_aws: Any) -> None:
     assert complete("B" * 43)["statusCode"] == 404
 
 
-def test_expired_tokens_are_410(local_aws: Any, email: str, service: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_expired_tokens_are_410(
+    local_aws: Any, email: str, service: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     token = sign_up(local_aws, email)
     monkeypatch.setattr(service, "clock", lambda: now() + timedelta(hours=24, seconds=1))
     for response in (call("POST", "/auth/activation/check", body={"token": token}), complete(token)):
@@ -69,21 +73,31 @@ def test_a_taken_username_is_409_and_the_link_still_works(local_aws: Any, email:
     assert complete(token, username="other-" + email[5:17])["statusCode"] == 201
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"password": "short"}, "body.password"),
-    ({"password": "password1234"}, "body.password"),
-    ({"accept_terms": False}, "body.accept_terms"),
-    ({"terms_version": "1999-01"}, "body.terms_version"),
-    ({"username": "no spaces allowed"}, "body.username"),
-    ({"username": "ab"}, "body.username"),
-    ({"environment_name": ""}, "body.environment_name"),
-    ({"token": "not-a-token"}, "body.token"),
-])
-def test_bad_completion_bodies_are_422_naming_the_field(local_aws: Any, email: str, change: dict[str, Any],
-                                                        field: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"password": "short"}, "body.password"),
+        ({"password": "password1234"}, "body.password"),
+        ({"accept_terms": False}, "body.accept_terms"),
+        ({"terms_version": "1999-01"}, "body.terms_version"),
+        ({"username": "no spaces allowed"}, "body.username"),
+        ({"username": "ab"}, "body.username"),
+        ({"environment_name": ""}, "body.environment_name"),
+        ({"token": "not-a-token"}, "body.token"),
+    ],
+)
+def test_bad_completion_bodies_are_422_naming_the_field(
+    local_aws: Any, email: str, change: dict[str, Any], field: str
+) -> None:
     token = sign_up(local_aws, email)
-    body = {"token": token, "username": "someone", "password": PASSWORD, "accept_terms": True,
-            "terms_version": "2026-01", **change}
+    body = {
+        "token": token,
+        "username": "someone",
+        "password": PASSWORD,
+        "accept_terms": True,
+        "terms_version": "2026-01",
+        **change,
+    }
     response = call("POST", "/auth/activation/complete", body=body)
     assert response["statusCode"] == 422, body_of(response)
     assert field in [d["field"] for d in body_of(response)["error"]["details"]]
@@ -91,8 +105,12 @@ def test_bad_completion_bodies_are_422_naming_the_field(local_aws: Any, email: s
 
 
 def test_a_missing_accept_terms_is_422(local_aws: Any, email: str) -> None:
-    body = {"token": sign_up(local_aws, email), "username": "someone", "password": PASSWORD,
-            "terms_version": "2026-01"}
+    body = {
+        "token": sign_up(local_aws, email),
+        "username": "someone",
+        "password": PASSWORD,
+        "terms_version": "2026-01",
+    }
     response = call("POST", "/auth/activation/complete", body=body)
     assert response["statusCode"] == 422
 
@@ -100,7 +118,10 @@ def test_a_missing_accept_terms_is_422(local_aws: Any, email: str) -> None:
 def test_the_activation_page_keeps_the_token_out_of_requests_and_referrers() -> None:
     response = call("GET", "/activate")
     assert response["statusCode"] == 200
-    assert header(response, "Content-Type", ).startswith("text/html")  # type: ignore[union-attr]
+    assert header(
+        response,
+        "Content-Type",
+    ).startswith("text/html")  # type: ignore[union-attr]
     assert header(response, "Referrer-Policy") == "no-referrer"
     csp = header(response, "Content-Security-Policy") or ""
     assert "script-src 'sha256-" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp

@@ -24,12 +24,20 @@ def test_login_by_email_ignores_case_and_spaces(account: dict[str, Any]) -> None
 
 @pytest.mark.parametrize("who", ["wrong-password", "unknown-user", "unknown-email"])
 def test_login_failures_do_not_reveal_whether_a_user_exists(account: dict[str, Any], who: str) -> None:
-    username = {"wrong-password": account["user"]["username"], "unknown-user": "nobody-here-at-all",
-                "unknown-email": "nobody@example.nl"}[who]
+    username = {
+        "wrong-password": account["user"]["username"],
+        "unknown-user": "nobody-here-at-all",
+        "unknown-email": "nobody@example.nl",
+    }[who]
     response = call("POST", "/auth/token", body={"username": username, "password": "not the password at all"})
     assert response["statusCode"] == 401
-    assert body_of(response) == {"error": {"code": "invalid_credentials",
-                                           "message": "The username or password is not correct.", "details": []}}
+    assert body_of(response) == {
+        "error": {
+            "code": "invalid_credentials",
+            "message": "The username or password is not correct.",
+            "details": [],
+        }
+    }
 
 
 def test_refresh_gives_new_tokens_without_a_refresh_token(account: dict[str, Any]) -> None:
@@ -61,8 +69,12 @@ def test_me_without_a_verified_token_is_401() -> None:
 
 
 def test_patch_me_changes_only_what_is_given(account: dict[str, Any]) -> None:
-    response = call("PATCH", "/me", claims=account["claims"],
-                    body={"name": " Jan Jansen ", "notifications": {"product_updates": True}})
+    response = call(
+        "PATCH",
+        "/me",
+        claims=account["claims"],
+        body={"name": " Jan Jansen ", "notifications": {"product_updates": True}},
+    )
     assert response["statusCode"] == 200
     me = body_of(response)
     assert me["name"] == "Jan Jansen" and me["notifications"]["product_updates"] is True
@@ -70,9 +82,18 @@ def test_patch_me_changes_only_what_is_given(account: dict[str, Any]) -> None:
     assert again["language"] == "en" and again["name"] == "Jan Jansen"
 
 
-@pytest.mark.parametrize("body", [{"language": "fr"}, {"name": "x" * 201}, {"email": "a@b.nl"},
-                                  {"notifications": {"unknown": True}}, {"notifications": "yes"},
-                                  {"notifications": {"registration_status": 0}}, {"name": 5}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"language": "fr"},
+        {"name": "x" * 201},
+        {"email": "a@b.nl"},
+        {"notifications": {"unknown": True}},
+        {"notifications": "yes"},
+        {"notifications": {"registration_status": 0}},
+        {"name": 5},
+    ],
+)
 def test_patch_me_refuses_bad_bodies_with_422(account: dict[str, Any], body: dict[str, Any]) -> None:
     assert call("PATCH", "/me", claims=account["claims"], body=body)["statusCode"] == 422
 
@@ -80,12 +101,18 @@ def test_patch_me_refuses_bad_bodies_with_422(account: dict[str, Any], body: dic
 def test_environment_shows_plan_credit_and_login_policy(account: dict[str, Any]) -> None:
     response = call("GET", "/environment", claims=account["claims"])
     assert response["statusCode"] == 200
-    assert body_of(response) == {"id": account["environment"]["id"], "name": account["environment"]["name"],
-                                 "plan": "free", "credit": {"balance_cents": 0, "currency": "EUR"},
-                                 "login_policy": {"restricted_to_idp": None}}
+    assert body_of(response) == {
+        "id": account["environment"]["id"],
+        "name": account["environment"]["name"],
+        "plan": "free",
+        "credit": {"balance_cents": 0, "currency": "EUR"},
+        "login_policy": {"restricted_to_idp": None},
+    }
 
 
-def test_new_terms_must_be_accepted_before_anything_but_me(account: dict[str, Any], with_settings: Any) -> None:
+def test_new_terms_must_be_accepted_before_anything_but_me(
+    account: dict[str, Any], with_settings: Any
+) -> None:
     with_settings(terms_version="2027-01")
     claims = account["claims"]
     for method, path, body in (("GET", "/environment", None), ("PATCH", "/me", {"name": "x"})):
@@ -102,15 +129,25 @@ def test_new_terms_must_be_accepted_before_anything_but_me(account: dict[str, An
 
 def test_a_restricted_environment_refuses_password_login(account: dict[str, Any], service: Any) -> None:
     _restrict(service, account["environment"]["id"])
-    refused = call("POST", "/auth/token", body={"username": account["user"]["username"],
-                                                "password": "correct horse battery staple"})
+    refused = call(
+        "POST",
+        "/auth/token",
+        body={"username": account["user"]["username"], "password": "correct horse battery staple"},
+    )
     assert refused["statusCode"] == 403 and body_of(refused)["error"]["code"] == "login_method_not_allowed"
-    wrong = call("POST", "/auth/token", body={"username": account["user"]["username"], "password": "wrong one!!"})
+    wrong = call(
+        "POST", "/auth/token", body={"username": account["user"]["username"], "password": "wrong one!!"}
+    )
     assert wrong["statusCode"] == 401  # a wrong password still says nothing about the policy
     refresh = call("POST", "/auth/token/refresh", body={"refresh_token": account["tokens"]["refresh_token"]})
     assert refresh["statusCode"] == 401
 
 
 def _restrict(service: Any, environment_id: str) -> None:
-    service.environments.table.update(f"ENV#{environment_id}", "ENV", update="SET #r = :idp",
-                                      names={"#r": "restricted_to_idp"}, values={":idp": "acme-entra"})
+    service.environments.table.update(
+        f"ENV#{environment_id}",
+        "ENV",
+        update="SET #r = :idp",
+        names={"#r": "restricted_to_idp"},
+        values={":idp": "acme-entra"},
+    )

@@ -8,12 +8,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-
 from auth_api.service import RequestInfo
 from onboarding.adapters.identity import IdentityUnavailable
 from onboarding.adapters.mailer import MailNotSent
 from onboarding.domain import errors
-from tests.support.aws_calls import count_aws_calls
+
+from infra.local.aws_calls import count_aws_calls
 from tests.support.events import body_of, header
 from tests.support.flows import PASSWORD, call, claims_of, complete, login, mails_to, new_account, sign_up
 
@@ -24,7 +24,8 @@ class BrokenMailer:
 
 
 def test_mail_outage_is_503_with_retry_after_and_the_previous_link_keeps_working(
-        local_aws: Any, email: str, service: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    local_aws: Any, email: str, service: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     working = sign_up(local_aws, email)
     monkeypatch.setattr(service, "mailer", BrokenMailer())
     for path in ("/auth/signup", "/auth/activation/resend"):
@@ -40,23 +41,26 @@ def test_mail_outage_is_503_with_retry_after_and_the_previous_link_keeps_working
     assert len(mails_to(local_aws, email)) == 5
 
 
-def test_mail_outage_for_a_first_signup_leaves_no_token(local_aws: Any, email: str, service: Any,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_mail_outage_for_a_first_signup_leaves_no_token(
+    local_aws: Any, email: str, service: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(service, "mailer", BrokenMailer())
     assert call("POST", "/auth/signup", body={"email": email})["statusCode"] == 503
     signup, account = service.signups.load(email)
     assert signup is None and account is None
 
 
-def test_mail_outage_for_a_known_address_is_503_too(local_aws: Any, email: str, service: Any,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_mail_outage_for_a_known_address_is_503_too(
+    local_aws: Any, email: str, service: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     new_account(local_aws, email)
     monkeypatch.setattr(service, "mailer", BrokenMailer())
     assert call("POST", "/auth/signup", body={"email": email})["statusCode"] == 503
 
 
 def test_identity_outage_undoes_the_activation_so_the_link_can_be_used_again(
-        local_aws: Any, email: str, service: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    local_aws: Any, email: str, service: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     token = sign_up(local_aws, email)
 
     def unavailable(*args: Any, **kwargs: Any) -> None:
@@ -71,15 +75,21 @@ def test_identity_outage_undoes_the_activation_so_the_link_can_be_used_again(
     assert complete(token, username="retry-" + email[5:17])["statusCode"] == 201
 
 
-def test_twenty_parallel_completions_with_one_token_create_exactly_one_user(local_aws: Any, email: str,
-                                                                            service: Any) -> None:
+def test_twenty_parallel_completions_with_one_token_create_exactly_one_user(
+    local_aws: Any, email: str, service: Any
+) -> None:
     token = sign_up(local_aws, email)
 
     def attempt(i: int) -> str:
         try:
-            service.complete_activation(token=token, username=f"racer{i}-{uuid.uuid4().hex[:6]}",
-                                        password=PASSWORD, terms_version="2026-01", environment_name=None,
-                                        request=RequestInfo(ip="127.0.0.1"))
+            service.complete_activation(
+                token=token,
+                username=f"racer{i}-{uuid.uuid4().hex[:6]}",
+                password=PASSWORD,
+                terms_version="2026-01",
+                environment_name=None,
+                request=RequestInfo(ip="127.0.0.1"),
+            )
         except errors.DomainError as exc:
             return exc.code
         return "created"
@@ -94,14 +104,19 @@ def test_twenty_parallel_completions_with_one_token_create_exactly_one_user(loca
     assert user is not None and login(user.username)["id_token"]
 
 
-def test_twenty_parallel_signups_of_one_email_leave_exactly_one_working_token(local_aws: Any, email: str,
-                                                                              service: Any) -> None:
+def test_twenty_parallel_signups_of_one_email_leave_exactly_one_working_token(
+    local_aws: Any, email: str, service: Any
+) -> None:
     with ThreadPoolExecutor(max_workers=20) as pool:
-        answers = list(pool.map(lambda i: service.sign_up(email, "nl", RequestInfo(ip=f"10.9.{i}.1")), range(20)))
+        answers = list(
+            pool.map(lambda i: service.sign_up(email, "nl", RequestInfo(ip=f"10.9.{i}.1")), range(20))
+        )
     assert len(set(answers)) == 1
     tokens = [t for t in (_token(m) for m in mails_to(local_aws, email)) if t]
     assert 1 <= len(tokens) <= 5
-    working = [t for t in tokens if call("POST", "/auth/activation/check", body={"token": t})["statusCode"] == 200]
+    working = [
+        t for t in tokens if call("POST", "/auth/activation/check", body={"token": t})["statusCode"] == 200
+    ]
     assert len(working) == 1
 
 
@@ -138,8 +153,12 @@ def test_no_route_scans(local_aws: Any, email: str) -> None:
         created = body_of(complete(token))
         tokens = login(created["user"]["username"])
         claims = claims_of(tokens["id_token"])
-        for method, path, body in (("GET", "/me", None), ("PATCH", "/me", {"name": "x"}),
-                                   ("GET", "/environment", None), ("POST", "/me/terms", {"version": "2026-01"})):
+        for method, path, body in (
+            ("GET", "/me", None),
+            ("PATCH", "/me", {"name": "x"}),
+            ("GET", "/environment", None),
+            ("POST", "/me/terms", {"version": "2026-01"}),
+        ):
             call(method, path, claims=claims, body=body)
         call("POST", "/auth/token/refresh", body={"refresh_token": tokens["refresh_token"]})
     operations = set(log.by_operation())

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from auth_api.service import SIGNUP_ACCEPTED
+
 from tests.support.events import body_of, header
 from tests.support.flows import call, mails_to, new_account, sign_up, token_from
 
@@ -17,7 +17,9 @@ def test_signup_mails_an_activation_link_in_the_chosen_language(local_aws: Any, 
     assert body_of(response) == {"message": SIGNUP_ACCEPTED}
     [mail] = mails_to(local_aws, email)
     assert mail["subject"] == "Activate your environment"
-    assert "https://app.test.example/activate#token=" in mail["text"] and mail["html"].startswith("<!doctype html>")
+    assert "https://app.test.example/activate#token=" in mail["text"] and mail["html"].startswith(
+        "<!doctype html>"
+    )
 
 
 def test_signup_language_follows_accept_language_and_defaults_to_dutch(local_aws: Any, email: str) -> None:
@@ -27,7 +29,9 @@ def test_signup_language_follows_accept_language_and_defaults_to_dutch(local_aws
     assert mails_to(local_aws, "x" + email)[-1]["subject"] == "Activeer je omgeving"
 
 
-def test_signup_answers_the_same_for_a_known_address_and_mails_a_login_reminder(local_aws: Any, email: str) -> None:
+def test_signup_answers_the_same_for_a_known_address_and_mails_a_login_reminder(
+    local_aws: Any, email: str
+) -> None:
     new_account(local_aws, email)
     known = call("POST", "/auth/signup", body={"email": email.upper()})
     unknown = call("POST", "/auth/signup", body={"email": "new-" + email})
@@ -69,11 +73,14 @@ def test_at_most_five_mails_an_hour_to_one_address_silently(local_aws: Any, emai
     assert call("POST", "/auth/activation/check", body={"token": token_from(mails[-1])})["statusCode"] == 200
 
 
-def test_too_many_signups_from_one_ip_get_429_with_retry_after(local_aws: Any, with_settings: Any,
-                                                               client_ip: str) -> None:
+def test_too_many_signups_from_one_ip_get_429_with_retry_after(
+    local_aws: Any, with_settings: Any, client_ip: str
+) -> None:
     with_settings(signups_per_ip_per_hour=3)
-    answers = [call("POST", "/auth/signup", body={"email": f"ip{i}-{client_ip}@example.nl"}, source_ip=client_ip)
-               for i in range(4)]
+    answers = [
+        call("POST", "/auth/signup", body={"email": f"ip{i}-{client_ip}@example.nl"}, source_ip=client_ip)
+        for i in range(4)
+    ]
     assert [a["statusCode"] for a in answers] == [202, 202, 202, 429]
     limited = answers[-1]
     assert body_of(limited)["error"]["code"] == "too_many_requests"
@@ -81,11 +88,23 @@ def test_too_many_signups_from_one_ip_get_429_with_retry_after(local_aws: Any, w
     assert mails_to(local_aws, f"ip3-{client_ip}@example.nl") == []
 
 
-@pytest.mark.parametrize("body", [
-    {"email": "not-an-email"}, {"email": "a@b"}, {"email": ""}, {"email": 42}, {}, {"email": None},
-    {"email": "a@example.nl", "language": "de"}, {"email": "a@example.nl", "extra": 1},
-    {"email": "x" * 250 + "@example.nl"}, [], "text", {"email": ["a@example.nl"]},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"email": "not-an-email"},
+        {"email": "a@b"},
+        {"email": ""},
+        {"email": 42},
+        {},
+        {"email": None},
+        {"email": "a@example.nl", "language": "de"},
+        {"email": "a@example.nl", "extra": 1},
+        {"email": "x" * 250 + "@example.nl"},
+        [],
+        "text",
+        {"email": ["a@example.nl"]},
+    ],
+)
 def test_bad_signup_bodies_get_422_with_one_detail_per_problem(body: Any) -> None:
     response = call("POST", "/auth/signup", body=body)
     assert response["statusCode"] == 422

@@ -17,10 +17,18 @@ def _sample() -> dict[str, Any]:
     return json.loads(SAMPLE.read_text())  # type: ignore[no-any-return]
 
 
-def rest_event(method: str, path: str, *, body: Any = None, raw_body: str | None = None,
-               headers: dict[str, str] | None = None, claims: dict[str, Any] | None = None,
-               source_ip: str = "203.0.113.10", resource: str | None = None,
-               path_parameters: dict[str, str] | None = None) -> dict[str, Any]:
+def rest_event(
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    raw_body: str | None = None,
+    headers: dict[str, str] | None = None,
+    claims: dict[str, Any] | None = None,
+    source_ip: str = "203.0.113.10",
+    resource: str | None = None,
+    path_parameters: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """An event as API Gateway sends it for ``method path``; ``claims`` as its Cognito
     authorizer passes them (strings)."""
     event = copy.deepcopy(_sample())
@@ -35,8 +43,9 @@ def rest_event(method: str, path: str, *, body: Any = None, raw_body: str | None
     event["headers"] = all_headers
     event["multiValueHeaders"] = {k: [v] for k, v in all_headers.items()}
     context = event["requestContext"]
-    context.update(httpMethod=method, resourcePath=event["resource"], path=f"/dev{path}",
-                   requestId=str(uuid.uuid4()))
+    context.update(
+        httpMethod=method, resourcePath=event["resource"], path=f"/dev{path}", requestId=str(uuid.uuid4())
+    )
     context["identity"]["sourceIp"] = source_ip
     if claims is not None:
         context["authorizer"] = {"claims": {k: str(v) for k, v in claims.items()}}

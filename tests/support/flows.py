@@ -43,9 +43,17 @@ def sign_up(resources: Any, email: str, *, ip: str = "203.0.113.77", language: s
     return token_from(mails_to(resources, email)[-1])
 
 
-def complete(token: str, username: str | None = None, password: str = PASSWORD, **extra: Any) -> dict[str, Any]:
-    body = {"token": token, "username": username or f"u{uuid.uuid4().hex[:10]}", "password": password,
-            "accept_terms": True, "terms_version": "2026-01", **extra}
+def complete(
+    token: str, username: str | None = None, password: str = PASSWORD, **extra: Any
+) -> dict[str, Any]:
+    body = {
+        "token": token,
+        "username": username or f"u{uuid.uuid4().hex[:10]}",
+        "password": password,
+        "accept_terms": True,
+        "terms_version": "2026-01",
+        **extra,
+    }
     return call("POST", "/auth/activation/complete", body=body)
 
 

@@ -10,9 +10,16 @@ from infra.platform import Route
 
 
 def test_proxy_event_has_the_rest_v1_shape() -> None:
-    event = proxy_event(method="POST", raw_path="/auth/signup?x=1&x=2", headers=[("Content-Type", "application/json")],
-                        body=b'{"email": "a@b.nl"}', resource="/auth/signup", path_parameters=None,
-                        source_ip="127.0.0.1", claims=None)
+    event = proxy_event(
+        method="POST",
+        raw_path="/auth/signup?x=1&x=2",
+        headers=[("Content-Type", "application/json")],
+        body=b'{"email": "a@b.nl"}',
+        resource="/auth/signup",
+        path_parameters=None,
+        source_ip="127.0.0.1",
+        claims=None,
+    )
     assert event["httpMethod"] == "POST" and event["path"] == "/auth/signup"
     assert event["queryStringParameters"] == {"x": "2"}
     assert event["multiValueQueryStringParameters"] == {"x": ["1", "2"]}
@@ -22,21 +29,38 @@ def test_proxy_event_has_the_rest_v1_shape() -> None:
 
 
 def test_binary_bodies_travel_base64_encoded() -> None:
-    event = proxy_event(method="POST", raw_path="/x", headers=[], body=b"\xff\x00", resource="/x",
-                        path_parameters=None, source_ip="127.0.0.1", claims={"sub": "1"})
+    event = proxy_event(
+        method="POST",
+        raw_path="/x",
+        headers=[],
+        body=b"\xff\x00",
+        resource="/x",
+        path_parameters=None,
+        source_ip="127.0.0.1",
+        claims={"sub": "1"},
+    )
     assert event["isBase64Encoded"] is True and base64.b64decode(event["body"]) == b"\xff\x00"
     assert event["requestContext"]["authorizer"]["claims"] == {"sub": "1"}
 
 
 def test_percent_encoded_paths_are_decoded_like_api_gateway() -> None:
-    event = proxy_event(method="GET", raw_path="/organisations/1/peppol/0106%3A12345678", headers=[], body=b"",
-                        resource="/organisations/{id}/peppol/{participant_id}", path_parameters=None,
-                        source_ip="127.0.0.1", claims=None)
+    event = proxy_event(
+        method="GET",
+        raw_path="/organisations/1/peppol/0106%3A12345678",
+        headers=[],
+        body=b"",
+        resource="/organisations/{id}/peppol/{participant_id}",
+        path_parameters=None,
+        source_ip="127.0.0.1",
+        claims=None,
+    )
     assert event["path"] == "/organisations/1/peppol/0106:12345678"
 
 
 def test_path_parameters_are_extracted_from_the_template() -> None:
-    found = _path_parameters("/organisations/{id}/identifiers/{participant_id}", "/organisations/o1/identifiers/0106:1")
+    found = _path_parameters(
+        "/organisations/{id}/identifiers/{participant_id}", "/organisations/o1/identifiers/0106:1"
+    )
     assert found == {"id": "o1", "participant_id": "0106:1"}
     assert Route("GET", "/organisations/{id}", "x", True).pattern.match("/organisations/o1")
     assert not Route("GET", "/organisations/{id}", "x", True).pattern.match("/organisations/o1/extra")

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import pytest
-
 from onboarding.domain.mail import account_exists_mail, activation_mail, confirmation_mail
 
 TOKEN = "A" * 43
 
 
-@pytest.mark.parametrize(("language", "subject"), [("nl", "Activeer je omgeving"),
-                                                    ("en", "Activate your environment")])
-def test_activation_mail_links_to_the_page_with_the_token_in_the_fragment(language: str, subject: str) -> None:
+@pytest.mark.parametrize(
+    ("language", "subject"), [("nl", "Activeer je omgeving"), ("en", "Activate your environment")]
+)
+def test_activation_mail_links_to_the_page_with_the_token_in_the_fragment(
+    language: str, subject: str
+) -> None:
     mail = activation_mail("a@example.nl", language, "https://app.example", TOKEN)  # type: ignore[arg-type]
     assert mail.subject == subject
     link = f"https://app.example/activate#token={TOKEN}"

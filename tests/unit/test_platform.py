@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
+from onboarding.adapters import dynamo
+
 from infra import openapi
 from infra.platform import OPENAPI_FILE, PLATFORM, routes
-from onboarding.adapters import dynamo
 
 
 def test_the_committed_openapi_document_is_what_the_resolvers_generate() -> None:
@@ -15,17 +16,33 @@ def test_the_committed_openapi_document_is_what_the_resolvers_generate() -> None
 
 def test_table_layout_matches_the_layers_repositories() -> None:
     table = PLATFORM.table
-    assert (table.partition_key, table.sort_key, table.ttl_attribute) == (dynamo.PK, dynamo.SK, dynamo.TTL_ATTRIBUTE)
-    assert [(i.name, i.partition_key) for i in table.indexes] == [(dynamo.TOKEN_INDEX, dynamo.TOKEN_INDEX_KEY)]
+    assert (table.partition_key, table.sort_key, table.ttl_attribute) == (
+        dynamo.PK,
+        dynamo.SK,
+        dynamo.TTL_ATTRIBUTE,
+    )
+    assert [(i.name, i.partition_key) for i in table.indexes] == [
+        (dynamo.TOKEN_INDEX, dynamo.TOKEN_INDEX_KEY)
+    ]
 
 
 def test_every_route_of_the_api_contract_sections_is_served() -> None:
     served = {(r.method, r.path) for r in routes()}
     contract = {
-        ("POST", "/auth/signup"), ("POST", "/auth/activation/resend"), ("POST", "/auth/activation/check"),
-        ("POST", "/auth/activation/complete"), ("GET", "/activate"), ("GET", "/auth/terms"),
-        ("POST", "/auth/token"), ("POST", "/auth/token/refresh"), ("GET", "/me"), ("PATCH", "/me"),
-        ("POST", "/me/terms"), ("GET", "/environment"), ("GET", "/openapi.json"), ("GET", "/docs"),
+        ("POST", "/auth/signup"),
+        ("POST", "/auth/activation/resend"),
+        ("POST", "/auth/activation/check"),
+        ("POST", "/auth/activation/complete"),
+        ("GET", "/activate"),
+        ("GET", "/auth/terms"),
+        ("POST", "/auth/token"),
+        ("POST", "/auth/token/refresh"),
+        ("GET", "/me"),
+        ("PATCH", "/me"),
+        ("POST", "/me/terms"),
+        ("GET", "/environment"),
+        ("GET", "/openapi.json"),
+        ("GET", "/docs"),
     }
     assert contract <= served
 

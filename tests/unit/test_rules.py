@@ -5,15 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-
 from onboarding.domain import rules
 
 
-@pytest.mark.parametrize(("raw", "canonical"), [
-    ("Alice@Example.COM", "alice@example.com"),
-    ("  bob@example.nl \t", "bob@example.nl"),
-    ("already@canonical.nl", "already@canonical.nl"),
-])
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [
+        ("Alice@Example.COM", "alice@example.com"),
+        ("  bob@example.nl \t", "bob@example.nl"),
+        ("already@canonical.nl", "already@canonical.nl"),
+    ],
+)
 def test_emails_compare_trimmed_and_lower_cased(raw: str, canonical: str) -> None:
     assert rules.canonical_email(raw) == canonical
 
@@ -32,21 +34,26 @@ def test_usernames_are_unique_regardless_of_case() -> None:
     assert rules.canonical_username("Bob.Smith") == rules.canonical_username("bob.smith")
 
 
-@pytest.mark.parametrize(("password", "problem"), [
-    ("short", "at least 12"),
-    ("x" * 257, "at most 256"),
-    ("password1234", "too common"),
-    ("Qwerty123456", "too common"),
-    ("wachtwoord123", "too common"),
-    ("aaaaaaaaaaaaaaaa", "too common"),
-    ("alice-the-admin", "username or email"),
-])
+@pytest.mark.parametrize(
+    ("password", "problem"),
+    [
+        ("short", "at least 12"),
+        ("x" * 257, "at most 256"),
+        ("password1234", "too common"),
+        ("Qwerty123456", "too common"),
+        ("wachtwoord123", "too common"),
+        ("aaaaaaaaaaaaaaaa", "too common"),
+        ("alice-the-admin", "username or email"),
+    ],
+)
 def test_weak_passwords_are_refused_with_a_reason(password: str, problem: str) -> None:
     found = rules.password_problem(password, username="alice-the-admin", email="Alice@example.nl")
     assert found is not None and problem in found
 
 
-@pytest.mark.parametrize("password", ["correct horse battery", "Zq9!x" * 3, "x" * 256, "lang genoeg wachtwoord?"])
+@pytest.mark.parametrize(
+    "password", ["correct horse battery", "Zq9!x" * 3, "x" * 256, "lang genoeg wachtwoord?"]
+)
 def test_good_passwords_pass_without_composition_rules(password: str) -> None:
     assert rules.password_problem(password, username="bob", email="bob@example.nl") is None
 

@@ -7,22 +7,32 @@ import json
 from types import SimpleNamespace
 
 import pytest
-
 from onboarding.domain.errors import Unauthorized
 from onboarding.web.app import precheck
 from onboarding.web.caller import caller_from_event
 from onboarding.web.language import preferred_language
 
 
-@pytest.mark.parametrize(("header", "language"), [
-    (None, "nl"), ("", "nl"), ("en-GB,en;q=0.9", "en"), ("nl-NL", "nl"), ("de-DE,en;q=0.5", "en"),
-    ("fr", "nl"), ("en;q=0.4,nl;q=0.8", "nl"), ("en;q=bad,nl;q=0.1", "nl"),
-])
+@pytest.mark.parametrize(
+    ("header", "language"),
+    [
+        (None, "nl"),
+        ("", "nl"),
+        ("en-GB,en;q=0.9", "en"),
+        ("nl-NL", "nl"),
+        ("de-DE,en;q=0.5", "en"),
+        ("fr", "nl"),
+        ("en;q=0.4,nl;q=0.8", "nl"),
+        ("en;q=bad,nl;q=0.1", "nl"),
+    ],
+)
 def test_language_from_accept_language(header: str | None, language: str) -> None:
     assert preferred_language(header) == language
 
 
-def _event(body: str | None, content_type: str | None = "application/json", b64: bool = False) -> dict[str, object]:
+def _event(
+    body: str | None, content_type: str | None = "application/json", b64: bool = False
+) -> dict[str, object]:
     headers = {"Content-Type": content_type} if content_type else {}
     return {"body": body, "headers": headers, "isBase64Encoded": b64}
 
@@ -37,13 +47,17 @@ def test_larger_bodies_are_refused_with_413() -> None:
     assert json.loads(refused["body"])["error"]["code"] == "payload_too_large"
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "multipart/form-data", "application/x-www-form-urlencoded"])
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "multipart/form-data", "application/x-www-form-urlencoded"]
+)
 def test_non_json_bodies_are_refused_with_415(content_type: str) -> None:
     refused = precheck(_event("a=b", content_type))
     assert refused is not None and refused["statusCode"] == 415
 
 
-@pytest.mark.parametrize("content_type", [None, "application/json; charset=utf-8", "application/problem+json"])
+@pytest.mark.parametrize(
+    "content_type", [None, "application/json; charset=utf-8", "application/problem+json"]
+)
 def test_json_bodies_pass(content_type: str | None) -> None:
     assert precheck(_event("{}", content_type)) is None
 
@@ -59,13 +73,15 @@ def _with_claims(claims: dict[str, str] | None) -> SimpleNamespace:
 
 
 def test_caller_comes_from_id_token_claims() -> None:
-    caller = caller_from_event(_with_claims({"cognito:username": "u1", "token_use": "id",
-                                             "cognito:groups": "[operators admins]"}))
+    caller = caller_from_event(
+        _with_claims({"cognito:username": "u1", "token_use": "id", "cognito:groups": "[operators admins]"})
+    )
     assert caller.username == "u1" and caller.in_group("operators") and caller.in_group("admins")
 
 
-@pytest.mark.parametrize("claims", [None, {}, {"cognito:username": "u1", "token_use": "access"},
-                                    {"token_use": "id"}])
+@pytest.mark.parametrize(
+    "claims", [None, {}, {"cognito:username": "u1", "token_use": "access"}, {"token_use": "id"}]
+)
 def test_no_caller_without_an_id_token(claims: dict[str, str] | None) -> None:
     with pytest.raises(Unauthorized):
         caller_from_event(_with_claims(claims))

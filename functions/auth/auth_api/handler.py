@@ -7,6 +7,19 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header
+from onboarding.adapters.dynamo import Table
+from onboarding.adapters.identity import CognitoIdentity
+from onboarding.adapters.mailer import SesMailer
+from onboarding.adapters.repositories import EnvironmentRepository, SignupRepository, UserRepository
+from onboarding.domain.models import Environment, User
+from onboarding.domain.rules import rfc3339
+from onboarding.observability import logger, metrics
+from onboarding.settings import get_settings
+from onboarding.web.app import COGNITO, create_app, resolve
+from onboarding.web.caller import caller_from_event, client_ip
+from onboarding.web.docs import openapi_document, swagger_page
+from onboarding.web.language import preferred_language
+from onboarding.web.schemas import BODY_ERRORS, documented
 
 from auth_api import pages
 from auth_api.models import (
@@ -35,19 +48,6 @@ from auth_api.models import (
     UserRef,
 )
 from auth_api.service import AuthService, RequestInfo
-from onboarding.adapters.dynamo import Table
-from onboarding.adapters.identity import CognitoIdentity
-from onboarding.adapters.mailer import SesMailer
-from onboarding.adapters.repositories import EnvironmentRepository, SignupRepository, UserRepository
-from onboarding.domain.models import Environment, User
-from onboarding.domain.rules import rfc3339
-from onboarding.observability import logger, metrics
-from onboarding.settings import get_settings
-from onboarding.web.app import COGNITO, create_app, resolve
-from onboarding.web.caller import caller_from_event, client_ip
-from onboarding.web.docs import openapi_document, swagger_page
-from onboarding.web.language import preferred_language
-from onboarding.web.schemas import BODY_ERRORS, documented
 
 app = create_app()
 AUTH_TAG, ME_TAG, DOCS_TAG = ["Sign-up and login"], ["Signed-in user"], ["Documentation"]
@@ -58,7 +58,9 @@ def service() -> AuthService:
     settings = get_settings()
     table = Table(settings.tables.main)
     return AuthService(
-        settings=settings, signups=SignupRepository(table), users=UserRepository(table),
+        settings=settings,
+        signups=SignupRepository(table),
+        users=UserRepository(table),
         environments=EnvironmentRepository(table),
         mailer=SesMailer(settings.mail.sender, settings.mail.configuration_set),
         identity=CognitoIdentity(settings.identity.user_pool_id, settings.identity.api_client_id),
@@ -76,47 +78,79 @@ def _user(*, require_current_terms: bool = True) -> User:
 
 
 # --- Sign-up and activation (public) --------------------------------------------------------
-@app.post("/auth/signup", status_code=202, tags=AUTH_TAG, summary="Start a sign-up: mail an activation link",
-          responses=documented(202, Accepted, *BODY_ERRORS, 429, 503, description="Accepted"))
-def signup(body: SignupRequest,
-           accept_language: Annotated[str | None, Header(alias="Accept-Language")] = None) -> Accepted:
+@app.post(
+    "/auth/signup",
+    status_code=202,
+    tags=AUTH_TAG,
+    summary="Start a sign-up: mail an activation link",
+    responses=documented(202, Accepted, *BODY_ERRORS, 429, 503, description="Accepted"),
+)
+def signup(
+    body: SignupRequest, accept_language: Annotated[str | None, Header(alias="Accept-Language")] = None
+) -> Accepted:
     language = body.language or preferred_language(accept_language)
     return Accepted(message=service().sign_up(body.email, language, _request_info()))
 
 
-@app.post("/auth/activation/resend", status_code=202, tags=AUTH_TAG, summary="Mail a new activation link",
-          responses=documented(202, Accepted, *BODY_ERRORS, 429, 503, description="Accepted"))
-def resend(body: ResendRequest,
-           accept_language: Annotated[str | None, Header(alias="Accept-Language")] = None) -> Accepted:
+@app.post(
+    "/auth/activation/resend",
+    status_code=202,
+    tags=AUTH_TAG,
+    summary="Mail a new activation link",
+    responses=documented(202, Accepted, *BODY_ERRORS, 429, 503, description="Accepted"),
+)
+def resend(
+    body: ResendRequest, accept_language: Annotated[str | None, Header(alias="Accept-Language")] = None
+) -> Accepted:
     language = preferred_language(accept_language) if accept_language else None
     return Accepted(message=service().resend(body.email, language, _request_info()))
 
 
-@app.post("/auth/activation/check", tags=AUTH_TAG, summary="What an activation link is for (uses nothing)",
-          responses=documented(200, ActivationInfo, *BODY_ERRORS, 404, 410))
+@app.post(
+    "/auth/activation/check",
+    tags=AUTH_TAG,
+    summary="What an activation link is for (uses nothing)",
+    responses=documented(200, ActivationInfo, *BODY_ERRORS, 404, 410),
+)
 def check_activation(body: ActivationCheckRequest) -> ActivationInfo:
     signup_ = service().check_activation(body.token)
     return ActivationInfo(email=signup_.email, expires_at=rfc3339(signup_.expires_at))
 
 
-@app.post("/auth/activation/complete", status_code=201, tags=AUTH_TAG,
-          summary="Use an activation link: create the login, the user and the environment",
-          responses=documented(201, Activated, *BODY_ERRORS, 404, 409, 410, 503, description="Created"))
+@app.post(
+    "/auth/activation/complete",
+    status_code=201,
+    tags=AUTH_TAG,
+    summary="Use an activation link: create the login, the user and the environment",
+    responses=documented(201, Activated, *BODY_ERRORS, 404, 409, 410, 503, description="Created"),
+)
 def complete_activation(body: ActivationCompleteRequest) -> Activated:
     account = service().complete_activation(
-        token=body.token, username=body.username, password=body.password, terms_version=body.terms_version,
-        environment_name=body.environment_name, request=_request_info())
+        token=body.token,
+        username=body.username,
+        password=body.password,
+        terms_version=body.terms_version,
+        environment_name=body.environment_name,
+        request=_request_info(),
+    )
     user, environment = account.user, account.environment
-    return Activated(user=UserRef(id=user.id, username=user.username, email=user.email),
-                     environment=EnvironmentRef(id=environment.id, name=environment.name))
+    return Activated(
+        user=UserRef(id=user.id, username=user.username, email=user.email),
+        environment=EnvironmentRef(id=environment.id, name=environment.name),
+    )
 
 
-@app.get("/activate", tags=AUTH_TAG, summary="The activation page (reads the token from the URL fragment)",
-         responses=documented(200, None, description="HTML page", content_type="text/html"))
+@app.get(
+    "/activate",
+    tags=AUTH_TAG,
+    summary="The activation page (reads the token from the URL fragment)",
+    responses=documented(200, None, description="HTML page", content_type="text/html"),
+)
 def activation_page() -> Response[str]:
     page = pages.activation_page()
-    return Response(status_code=200, content_type="text/html; charset=utf-8", body=page.html,
-                    headers=page.headers)
+    return Response(
+        status_code=200, content_type="text/html; charset=utf-8", body=page.html, headers=page.headers
+    )
 
 
 @app.get("/auth/terms", tags=AUTH_TAG, summary="The current terms", responses=documented(200, TermsInfo))
@@ -126,44 +160,69 @@ def terms() -> TermsInfo:
 
 
 # --- Login (public) -------------------------------------------------------------------------
-@app.post("/auth/token", tags=AUTH_TAG, summary="Log in with username (or email) and password",
-          responses=documented(200, TokenResponse, *BODY_ERRORS, 401, 403, 503))
+@app.post(
+    "/auth/token",
+    tags=AUTH_TAG,
+    summary="Log in with username (or email) and password",
+    responses=documented(200, TokenResponse, *BODY_ERRORS, 401, 403, 503),
+)
 def token(body: LoginRequest) -> TokenResponse:
     tokens = service().login(body.username, body.password)
-    return TokenResponse(id_token=tokens.id_token, access_token=tokens.access_token,
-                         refresh_token=tokens.refresh_token or "", expires_in=tokens.expires_in)
+    return TokenResponse(
+        id_token=tokens.id_token,
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token or "",
+        expires_in=tokens.expires_in,
+    )
 
 
-@app.post("/auth/token/refresh", tags=AUTH_TAG, summary="New ID and access tokens for a refresh token",
-          responses=documented(200, RefreshedTokens, *BODY_ERRORS, 401, 503))
+@app.post(
+    "/auth/token/refresh",
+    tags=AUTH_TAG,
+    summary="New ID and access tokens for a refresh token",
+    responses=documented(200, RefreshedTokens, *BODY_ERRORS, 401, 503),
+)
 def refresh(body: RefreshRequest) -> RefreshedTokens:
     tokens = service().refresh(body.refresh_token)
-    return RefreshedTokens(id_token=tokens.id_token, access_token=tokens.access_token,
-                           expires_in=tokens.expires_in)
+    return RefreshedTokens(
+        id_token=tokens.id_token, access_token=tokens.access_token, expires_in=tokens.expires_in
+    )
 
 
 # --- The signed-in user ---------------------------------------------------------------------
 def _me(user: User, environment: Environment) -> Me:
     return Me(
-        id=user.id, username=user.username, email=user.email, name=user.name, language=user.language,
+        id=user.id,
+        username=user.username,
+        email=user.email,
+        name=user.name,
+        language=user.language,
         notifications=user.notifications,
         environment=MeEnvironment(id=environment.id, name=environment.name, role=user.role.value),
-        terms=MeTerms(accepted_version=user.terms.version if user.terms else None,
-                      accepted_at=rfc3339(user.terms.accepted_at) if user.terms else None),
+        terms=MeTerms(
+            accepted_version=user.terms.version if user.terms else None,
+            accepted_at=rfc3339(user.terms.accepted_at) if user.terms else None,
+        ),
         identities=[Identity(provider=p) for p in user.identities],
         receive_prompt=[],  # organisations that may ask to receive: none exist before activation
     )
 
 
-@app.get("/me", tags=ME_TAG, security=COGNITO, summary="The signed-in user",
-         responses=documented(200, Me, 401))
+@app.get(
+    "/me", tags=ME_TAG, security=COGNITO, summary="The signed-in user", responses=documented(200, Me, 401)
+)
 def get_me() -> Me:
     user = _user(require_current_terms=False)
     return _me(user, service().environment_of(user))
 
 
-@app.patch("/me", tags=ME_TAG, security=COGNITO, summary="Change name, language or notifications",
-           responses=documented(200, Me, *BODY_ERRORS, 401, 403))
+@app.patch(
+    "/me",
+    tags=ME_TAG,
+    security=COGNITO,
+    summary="Change name, language or notifications",
+    responses=documented(200, Me, *BODY_ERRORS, 401, 403),
+)
 def patch_me(body: MeUpdate) -> Me:
     user = _user()
     changes: dict[str, Any] = body.model_dump(exclude_unset=True, exclude_none=True)
@@ -171,21 +230,34 @@ def patch_me(body: MeUpdate) -> Me:
     return _me(updated, service().environment_of(updated))
 
 
-@app.post("/me/terms", tags=ME_TAG, security=COGNITO, summary="Accept the current terms",
-          responses=documented(200, Me, *BODY_ERRORS, 401))
+@app.post(
+    "/me/terms",
+    tags=ME_TAG,
+    security=COGNITO,
+    summary="Accept the current terms",
+    responses=documented(200, Me, *BODY_ERRORS, 401),
+)
 def accept_terms(body: TermsAcceptRequest) -> Me:
     user = service().accept_terms(_user(require_current_terms=False), body.version, _request_info())
     return _me(user, service().environment_of(user))
 
 
-@app.get("/environment", tags=ME_TAG, security=COGNITO, summary="The signed-in user's environment",
-         responses=documented(200, EnvironmentOut, 401, 403))
+@app.get(
+    "/environment",
+    tags=ME_TAG,
+    security=COGNITO,
+    summary="The signed-in user's environment",
+    responses=documented(200, EnvironmentOut, 401, 403),
+)
 def get_environment() -> EnvironmentOut:
     environment = service().environment_of(_user())
     return EnvironmentOut(
-        id=environment.id, name=environment.name, plan=environment.plan.value,
+        id=environment.id,
+        name=environment.name,
+        plan=environment.plan.value,
         credit=Credit(balance_cents=environment.credit_balance_cents, currency=environment.currency),
-        login_policy=LoginPolicy(restricted_to_idp=environment.restricted_to_idp))
+        login_policy=LoginPolicy(restricted_to_idp=environment.restricted_to_idp),
+    )
 
 
 # --- Documentation --------------------------------------------------------------------------

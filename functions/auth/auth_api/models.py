@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
-
 from onboarding.domain.models import Language, Notifications
 from onboarding.domain.rules import PASSWORD_MAX_LENGTH, TOKEN_PATTERN, USERNAME_PATTERN
 from onboarding.web.schemas import Email, RequestBody
+from pydantic import BaseModel, Field, StringConstraints
 
 Token = Annotated[str, StringConstraints(pattern=TOKEN_PATTERN), Field(description="The token from the link")]
 
@@ -37,13 +36,21 @@ class ActivationInfo(BaseModel):
 
 class ActivationCompleteRequest(RequestBody):
     token: Token
-    username: Annotated[str, StringConstraints(pattern=USERNAME_PATTERN),
-                        Field(description="3-64 letters, digits, '.', '_' or '-'")]
-    password: Annotated[str, StringConstraints(min_length=1, max_length=PASSWORD_MAX_LENGTH),
-                        Field(description="At least 12 characters, not a common password")]
+    username: Annotated[
+        str,
+        StringConstraints(pattern=USERNAME_PATTERN),
+        Field(description="3-64 letters, digits, '.', '_' or '-'"),
+    ]
+    password: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=PASSWORD_MAX_LENGTH),
+        Field(description="At least 12 characters, not a common password"),
+    ]
     accept_terms: Literal[True] = Field(description="Must be true: the terms are accepted")
     terms_version: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    environment_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+    environment_name: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None
+    ) = None
 
 
 class UserRef(BaseModel):
@@ -68,8 +75,9 @@ class TermsInfo(BaseModel):
 
 
 class LoginRequest(RequestBody):
-    username: Annotated[str, StringConstraints(min_length=1, max_length=254),
-                        Field(description="Username or email address")]
+    username: Annotated[
+        str, StringConstraints(min_length=1, max_length=254), Field(description="Username or email address")
+    ]
     password: Annotated[str, StringConstraints(min_length=1, max_length=PASSWORD_MAX_LENGTH)]
 
 

@@ -25,14 +25,20 @@ def activation_page() -> Page:
     html = resources.files(__package__).joinpath("static/activate.html").read_text(encoding="utf-8")
     scripts = re.findall(r"<script>(.*?)</script>", html, flags=re.DOTALL)
     styles = re.findall(r"<style>(.*?)</style>", html, flags=re.DOTALL)
-    csp = ("default-src 'none'; connect-src 'self'; img-src 'self'; form-action 'none'; base-uri 'none'; "
-           "frame-ancestors 'none'; "
-           f"script-src {' '.join(_csp_hash(s) for s in scripts)}; style-src {' '.join(_csp_hash(s) for s in styles)}")
-    return Page(html=html, headers={
-        "Content-Security-Policy": csp,
-        # The token is in the fragment; no-referrer keeps even the page's URL out of other sites' logs.
-        "Referrer-Policy": "no-referrer",
-        "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff",
-        "X-Frame-Options": "DENY",
-    })
+    script_hashes = " ".join(_csp_hash(s) for s in scripts)
+    style_hashes = " ".join(_csp_hash(s) for s in styles)
+    csp = (
+        "default-src 'none'; connect-src 'self'; img-src 'self'; form-action 'none'; base-uri 'none'; "
+        f"frame-ancestors 'none'; script-src {script_hashes}; style-src {style_hashes}"
+    )
+    return Page(
+        html=html,
+        headers={
+            "Content-Security-Policy": csp,
+            # The token is in the fragment; no-referrer keeps even the page's URL out of other sites' logs.
+            "Referrer-Policy": "no-referrer",
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+            "X-Frame-Options": "DENY",
+        },
+    )

@@ -39,15 +39,16 @@ from onboarding.domain.rules import (
     new_token,
     now,
     password_problem,
-    seconds_to_next_hour,
     token_hash,
 )
 from onboarding.observability import logger, metrics
 from onboarding.settings import Settings
 
 # One answer for every well-formed address, known or not (no account enumeration).
-SIGNUP_ACCEPTED = ("If this address can be used, we have sent it a link to activate your environment."
-                   " Check your inbox (and spam folder).")
+SIGNUP_ACCEPTED = (
+    "If this address can be used, we have sent it a link to activate your environment."
+    " Check your inbox (and spam folder)."
+)
 
 
 class Mailer(Protocol):
@@ -98,18 +99,28 @@ class AuthService:
         try:
             if account is not None:
                 self.signups.count(limits, moment)
-                self._deliver(account_exists_mail(email, language, self.settings.public_url),
-                              undo=lambda: self.signups.uncount(limits, moment))
+                self._deliver(
+                    account_exists_mail(email, language, self.settings.public_url),
+                    undo=lambda: self.signups.uncount(limits, moment),
+                )
             elif resend and (previous is None or previous.status is not SignupStatus.PENDING):
                 self.signups.count(limits, moment)  # nothing to resend; same work, same answer
             else:
                 token = new_token()
-                signup = Signup(email=email, email_canonical=canonical, language=language,
-                                token_hash=token_hash(token), status=SignupStatus.PENDING, created_at=moment,
-                                expires_at=moment + timedelta(hours=self.settings.auth.activation_ttl_hours))
+                signup = Signup(
+                    email=email,
+                    email_canonical=canonical,
+                    language=language,
+                    token_hash=token_hash(token),
+                    status=SignupStatus.PENDING,
+                    created_at=moment,
+                    expires_at=moment + timedelta(hours=self.settings.auth.activation_ttl_hours),
+                )
                 self.signups.replace(signup, previous, limits, moment)
-                self._deliver(activation_mail(email, language, self.settings.public_url, token),
-                              undo=lambda: self.signups.restore(signup, previous, limits, moment))
+                self._deliver(
+                    activation_mail(email, language, self.settings.public_url, token),
+                    undo=lambda: self.signups.restore(signup, previous, limits, moment),
+                )
         except RateLimited as limited:
             if limited.limit.kind == "signup-ip":
                 metrics.add_metric(name="SignupsThrottled", unit="Count", value=1)
@@ -144,11 +155,20 @@ class AuthService:
         """What a link is for, without using it (the page shows the email before the form)."""
         return self._open_signup(token)
 
-    def complete_activation(self, *, token: str, username: str, password: str, terms_version: str,
-                            environment_name: str | None, request: RequestInfo) -> NewAccount:
+    def complete_activation(
+        self,
+        *,
+        token: str,
+        username: str,
+        password: str,
+        terms_version: str,
+        environment_name: str | None,
+        request: RequestInfo,
+    ) -> NewAccount:
         if terms_version != self.settings.auth.terms_version:
-            raise errors.InvalidInput("body.terms_version",
-                                      f"Accept the current terms, version {self.settings.auth.terms_version}.")
+            raise errors.InvalidInput(
+                "body.terms_version", f"Accept the current terms, version {self.settings.auth.terms_version}."
+            )
         found = self.signups.find_by_token_hash(token_hash(token))
         # The body's problems answer before the link's (422 before 404/410).
         problem = password_problem(password, username=username, email=found.email if found else "")
@@ -157,16 +177,32 @@ class AuthService:
         signup = self._ensure_open(found)
         moment = self.clock()
         terms = TermsAcceptance(version=terms_version, accepted_at=moment)
-        user = User(id=str(uuid.uuid4()), username=username, email=signup.email,
-                    email_canonical=signup.email_canonical, language=signup.language,
-                    environment_id=str(uuid.uuid4()), role=Role.ADMIN, terms=terms,
-                    created_at=moment, updated_at=moment)
+        user = User(
+            id=str(uuid.uuid4()),
+            username=username,
+            email=signup.email,
+            email_canonical=signup.email_canonical,
+            language=signup.language,
+            environment_id=str(uuid.uuid4()),
+            role=Role.ADMIN,
+            terms=terms,
+            created_at=moment,
+            updated_at=moment,
+        )
         default_name = {"nl": f"Omgeving van {username}", "en": f"{username}'s environment"}[signup.language]
-        environment = Environment(id=user.environment_id, name=environment_name or default_name,
-                                  created_at=moment, updated_at=moment)
+        environment = Environment(
+            id=user.environment_id,
+            name=environment_name or default_name,
+            created_at=moment,
+            updated_at=moment,
+        )
         account = NewAccount(user=user, environment=environment, signup=signup)
-        evidence = {"ip": request.ip, "user_agent": request.user_agent[:512], "locale": signup.language,
-                    "terms_url": self.settings.auth.terms_url}
+        evidence = {
+            "ip": request.ip,
+            "user_agent": request.user_agent[:512],
+            "locale": signup.language,
+            "terms_url": self.settings.auth.terms_url,
+        }
         # The transaction decides races (one token, one username) before any login exists.
         self.signups.complete(account, self.users, self.environments, evidence=evidence)
         try:
@@ -174,8 +210,10 @@ class AuthService:
         except IdentityUnavailable as exc:
             logger.warning("login not created; activation undone", extra={"reason": str(exc)})
             self.signups.undo_complete(account, self.users, self.environments)
-            raise errors.ServiceUnavailable("We cannot create your login right now. Try the link again in"
-                                            " a minute.", code="identity_unavailable") from exc
+            raise errors.ServiceUnavailable(
+                "We cannot create your login right now. Try the link again in a minute.",
+                code="identity_unavailable",
+            ) from exc
         metrics.add_metric(name="EnvironmentsCreated", unit="Count", value=1)
         try:
             self.mailer.send(confirmation_mail(user.email, user.language, self.settings.public_url, username))
@@ -240,9 +278,20 @@ class AuthService:
 
     def accept_terms(self, user: User, version: str, request: RequestInfo) -> User:
         if version != self.settings.auth.terms_version:
-            raise errors.InvalidInput("body.version", f"Unknown terms version; the current one is "
-                                      f"{self.settings.auth.terms_version}.", code="unknown_terms_version")
-        accepted = user.model_copy(update={"terms": TermsAcceptance(version=version, accepted_at=self.clock())})
-        return self.users.accept_terms(accepted, {"ip": request.ip, "user_agent": request.user_agent[:512],
-                                                  "locale": user.language,
-                                                  "terms_url": self.settings.auth.terms_url})
+            raise errors.InvalidInput(
+                "body.version",
+                f"Unknown terms version; the current one is {self.settings.auth.terms_version}.",
+                code="unknown_terms_version",
+            )
+        accepted = user.model_copy(
+            update={"terms": TermsAcceptance(version=version, accepted_at=self.clock())}
+        )
+        return self.users.accept_terms(
+            accepted,
+            {
+                "ip": request.ip,
+                "user_agent": request.user_agent[:512],
+                "locale": user.language,
+                "terms_url": self.settings.auth.terms_url,
+            },
+        )

@@ -14,4 +14,6 @@ SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "peppol-onboarding")
 logger = Logger(service=SERVICE)
 # Most requests record no metric; that is normal, not worth a warning per request.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "PeppolOnboarding"), service=SERVICE)
+metrics = Metrics(
+    namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "PeppolOnboarding"), service=SERVICE
+)

@@ -30,9 +30,12 @@ def client(service: str) -> Any:
 
             from onboarding.settings import get_settings
 
-            config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=5)
+            config = Config(
+                retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=5
+            )
             _clients[service] = boto3.session.Session().client(
-                service, region_name=get_settings().region, config=config)  # type: ignore[call-overload]
+                service, region_name=get_settings().region, config=config
+            )  # type: ignore[call-overload]
         return _clients[service]
 
 

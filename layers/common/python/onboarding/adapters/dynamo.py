@@ -104,24 +104,37 @@ class Table:
     def get_many(self, keys: list[tuple[str, str]]) -> list[dict[str, Any] | None]:
         """Several items in one round trip, consistently (TransactGetItems), in the order asked."""
         response = self.client.transact_get_items(
-            TransactItems=[{"Get": {"TableName": self.name, "Key": key(pk, sk)}} for pk, sk in keys])
+            TransactItems=[{"Get": {"TableName": self.name, "Key": key(pk, sk)}} for pk, sk in keys]
+        )
         return [from_item(r["Item"]) if r.get("Item") else None for r in response["Responses"]]
 
     def query_index(self, index: str, attribute: str, value: str) -> list[dict[str, Any]]:
         response = self.client.query(
-            TableName=self.name, IndexName=index,
+            TableName=self.name,
+            IndexName=index,
             KeyConditionExpression="#k = :v",
             ExpressionAttributeNames={"#k": attribute},
             ExpressionAttributeValues={":v": {"S": value}},
         )
         return [from_item(item) for item in response.get("Items", [])]
 
-    def update(self, pk: str, sk: str, *, update: str, names: dict[str, str],
-               values: dict[str, Any], condition: str | None = None) -> dict[str, Any]:
+    def update(
+        self,
+        pk: str,
+        sk: str,
+        *,
+        update: str,
+        names: dict[str, str],
+        values: dict[str, Any],
+        condition: str | None = None,
+    ) -> dict[str, Any]:
         """UpdateItem returning the new item; ``ConditionFailed`` if the condition does not hold."""
         params: dict[str, Any] = {
-            "TableName": self.name, "Key": key(pk, sk), "UpdateExpression": update,
-            "ExpressionAttributeNames": names, "ReturnValues": "ALL_NEW",
+            "TableName": self.name,
+            "Key": key(pk, sk),
+            "UpdateExpression": update,
+            "ExpressionAttributeNames": names,
+            "ReturnValues": "ALL_NEW",
         }
         if values:
             params["ExpressionAttributeValues"] = to_item(values)
@@ -136,39 +149,73 @@ class Table:
         return from_item(response["Attributes"])
 
     # Builders of transaction items -------------------------------------------------------
-    def put(self, values: dict[str, Any], *, condition: str | None = None,
-            names: dict[str, str] | None = None, condition_values: dict[str, Any] | None = None
-            ) -> TransactItem:
+    def put(
+        self,
+        values: dict[str, Any],
+        *,
+        condition: str | None = None,
+        names: dict[str, str] | None = None,
+        condition_values: dict[str, Any] | None = None,
+    ) -> TransactItem:
         params: dict[str, Any] = {"TableName": self.name, "Item": to_item(values)}
         self._add_condition(params, condition, names, condition_values)
         return TransactItem("Put", params)
 
-    def delete(self, pk: str, sk: str, *, condition: str | None = None,
-               names: dict[str, str] | None = None, condition_values: dict[str, Any] | None = None
-               ) -> TransactItem:
+    def delete(
+        self,
+        pk: str,
+        sk: str,
+        *,
+        condition: str | None = None,
+        names: dict[str, str] | None = None,
+        condition_values: dict[str, Any] | None = None,
+    ) -> TransactItem:
         params: dict[str, Any] = {"TableName": self.name, "Key": key(pk, sk)}
         self._add_condition(params, condition, names, condition_values)
         return TransactItem("Delete", params)
 
-    def update_item(self, pk: str, sk: str, *, update: str, names: dict[str, str],
-                    values: dict[str, Any], condition: str | None = None) -> TransactItem:
-        params: dict[str, Any] = {"TableName": self.name, "Key": key(pk, sk), "UpdateExpression": update,
-                                  "ExpressionAttributeNames": names}
+    def update_item(
+        self,
+        pk: str,
+        sk: str,
+        *,
+        update: str,
+        names: dict[str, str],
+        values: dict[str, Any],
+        condition: str | None = None,
+    ) -> TransactItem:
+        params: dict[str, Any] = {
+            "TableName": self.name,
+            "Key": key(pk, sk),
+            "UpdateExpression": update,
+            "ExpressionAttributeNames": names,
+        }
         if values:
             params["ExpressionAttributeValues"] = to_item(values)
         if condition:
             params["ConditionExpression"] = condition
         return TransactItem("Update", params)
 
-    def check(self, pk: str, sk: str, *, condition: str, names: dict[str, str] | None = None,
-              condition_values: dict[str, Any] | None = None) -> TransactItem:
+    def check(
+        self,
+        pk: str,
+        sk: str,
+        *,
+        condition: str,
+        names: dict[str, str] | None = None,
+        condition_values: dict[str, Any] | None = None,
+    ) -> TransactItem:
         params: dict[str, Any] = {"TableName": self.name, "Key": key(pk, sk)}
         self._add_condition(params, condition, names, condition_values)
         return TransactItem("ConditionCheck", params)
 
     @staticmethod
-    def _add_condition(params: dict[str, Any], condition: str | None, names: dict[str, str] | None,
-                       values: dict[str, Any] | None) -> None:
+    def _add_condition(
+        params: dict[str, Any],
+        condition: str | None,
+        names: dict[str, str] | None,
+        values: dict[str, Any] | None,
+    ) -> None:
         if condition:
             params["ConditionExpression"] = condition
         if names:
@@ -183,5 +230,7 @@ class Table:
         except Exception as exc:
             if aws.error_code(exc) != "TransactionCanceledException":
                 raise
-            reasons = [r.get("Code", "None") for r in getattr(exc, "response", {}).get("CancellationReasons", [])]
+            reasons = [
+                r.get("Code", "None") for r in getattr(exc, "response", {}).get("CancellationReasons", [])
+            ]
             raise TransactionCancelled(reasons) from exc

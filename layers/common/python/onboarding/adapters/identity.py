@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -32,8 +33,13 @@ class IdentityUnavailable(Exception):
     """Cognito could not be reached or throttled us."""
 
 
-_REJECTED = {"NotAuthorizedException", "UserNotFoundException", "UserNotConfirmedException",
-             "PasswordResetRequiredException", "InvalidParameterException"}
+_REJECTED = {
+    "NotAuthorizedException",
+    "UserNotFoundException",
+    "UserNotConfirmedException",
+    "PasswordResetRequiredException",
+    "InvalidParameterException",
+}
 
 
 class CognitoIdentity:
@@ -51,19 +57,25 @@ class CognitoIdentity:
         mail of its own (our API sends the confirmation)."""
         try:
             self.client.admin_create_user(
-                UserPoolId=self.user_pool_id, Username=username, MessageAction="SUPPRESS",
-                UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}])
+                UserPoolId=self.user_pool_id,
+                Username=username,
+                MessageAction="SUPPRESS",
+                UserAttributes=[
+                    {"Name": "email", "Value": email},
+                    {"Name": "email_verified", "Value": "true"},
+                ],
+            )
             self.client.admin_set_user_password(
-                UserPoolId=self.user_pool_id, Username=username, Password=password, Permanent=True)
+                UserPoolId=self.user_pool_id, Username=username, Password=password, Permanent=True
+            )
         except Exception as exc:
             self._delete_quietly(username)
             raise IdentityUnavailable(aws.error_code(exc) or type(exc).__name__) from exc
 
     def _delete_quietly(self, username: str) -> None:
-        try:
+        # Best effort clean-up: the original error is what the caller must hear about.
+        with contextlib.suppress(Exception):
             self.client.admin_delete_user(UserPoolId=self.user_pool_id, Username=username)
-        except Exception:  # noqa: S110 - best effort clean-up; the original error is what matters
-            pass
 
     def authenticate(self, username: str, password: str) -> Tokens:
         return self._initiate("ADMIN_USER_PASSWORD_AUTH", {"USERNAME": username, "PASSWORD": password})
@@ -73,15 +85,17 @@ class CognitoIdentity:
 
     def sign_out(self, username: str) -> None:
         """Revoke every refresh token of a user (tokens issued that must not be used)."""
-        try:
+        with contextlib.suppress(Exception):  # the caller refuses the login anyway
             self.client.admin_user_global_sign_out(UserPoolId=self.user_pool_id, Username=username)
-        except Exception:  # noqa: S110 - the caller refuses the login anyway
-            pass
 
     def _initiate(self, flow: str, parameters: dict[str, str]) -> Tokens:
         try:
             response = self.client.admin_initiate_auth(
-                UserPoolId=self.user_pool_id, ClientId=self.client_id, AuthFlow=flow, AuthParameters=parameters)
+                UserPoolId=self.user_pool_id,
+                ClientId=self.client_id,
+                AuthFlow=flow,
+                AuthParameters=parameters,
+            )
         except Exception as exc:
             code = aws.error_code(exc)
             if code in _REJECTED:
@@ -90,5 +104,9 @@ class CognitoIdentity:
         result = response.get("AuthenticationResult")
         if not result:  # a challenge (e.g. NEW_PASSWORD_REQUIRED): not a login this API completes
             raise LoginRejected(response.get("ChallengeName", "challenge"))
-        return Tokens(id_token=result["IdToken"], access_token=result["AccessToken"],
-                      refresh_token=result.get("RefreshToken"), expires_in=int(result.get("ExpiresIn", 3600)))
+        return Tokens(
+            id_token=result["IdToken"],
+            access_token=result["AccessToken"],
+            refresh_token=result.get("RefreshToken"),
+            expires_in=int(result.get("ExpiresIn", 3600)),
+        )

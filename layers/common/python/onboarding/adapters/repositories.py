@@ -14,6 +14,7 @@ Item layout (pk / sk):
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -66,12 +67,22 @@ class RateLimit:
         pk = f"RATE#{self.kind}#{digest}#{hour_bucket(moment)}"
         expires = moment + timedelta(hours=2)
         if delta < 0:
-            return table.update_item(pk, "RATE", update="ADD #c :d", names={"#c": "count"},
-                                     values={":d": delta}, condition="attribute_exists(pk)")
+            return table.update_item(
+                pk,
+                "RATE",
+                update="ADD #c :d",
+                names={"#c": "count"},
+                values={":d": delta},
+                condition="attribute_exists(pk)",
+            )
         return table.update_item(
-            pk, "RATE", update="ADD #c :d SET #t = :t", names={"#c": "count", "#t": TTL_ATTRIBUTE},
+            pk,
+            "RATE",
+            update="ADD #c :d SET #t = :t",
+            names={"#c": "count", "#t": TTL_ATTRIBUTE},
             values={":d": delta, ":limit": self.limit, ":t": _epoch(expires)},
-            condition="attribute_not_exists(#c) OR #c < :limit")
+            condition="attribute_not_exists(#c) OR #c < :limit",
+        )
 
 
 class RateLimited(Exception):
@@ -103,7 +114,8 @@ class SignupRepository:
     def load(self, email_canonical: str) -> tuple[Signup | None, AccountRef | None]:
         """The open sign-up and the account of an email, in one consistent round trip."""
         signup_item, email_item = self.table.get_many(
-            [(self._pk(email_canonical), "SIGNUP"), (f"EMAIL#{email_canonical}", "EMAIL")])
+            [(self._pk(email_canonical), "SIGNUP"), (f"EMAIL#{email_canonical}", "EMAIL")]
+        )
         account = AccountRef(email_item["user_id"], email_item["environment_id"]) if email_item else None
         return (self._signup(signup_item) if signup_item else None), account
 
@@ -115,42 +127,47 @@ class SignupRepository:
         """Count one event against each limit, all or none."""
         self._transact([limit.item(self.table, moment) for limit in limits], limits, moment)
 
-    def replace(self, signup: Signup, previous: Signup | None, limits: list[RateLimit],
-                moment: datetime) -> None:
+    def replace(
+        self, signup: Signup, previous: Signup | None, limits: list[RateLimit], moment: datetime
+    ) -> None:
         """Store ``signup`` in place of ``previous`` (whose token so stops working) and count
         the limits, in one transaction. ``SignupRace`` if ``previous`` is no longer current or
         the email got an account meanwhile."""
         if previous is None:
             write = self.table.put(self._signup_values(signup), condition=NOT_EXISTS)
         else:
-            write = self.table.put(self._signup_values(signup), condition="#h = :h",
-                                   names={"#h": TOKEN_INDEX_KEY}, condition_values={":h": previous.token_hash})
+            write = self.table.put(
+                self._signup_values(signup),
+                condition="#h = :h",
+                names={"#h": TOKEN_INDEX_KEY},
+                condition_values={":h": previous.token_hash},
+            )
         no_account = self.table.check(f"EMAIL#{signup.email_canonical}", "EMAIL", condition=NOT_EXISTS)
         items = [limit.item(self.table, moment) for limit in limits]
         self._transact([*items, write, no_account], limits, moment)
 
-    def restore(self, signup: Signup, previous: Signup | None, limits: list[RateLimit],
-                moment: datetime) -> None:
+    def restore(
+        self, signup: Signup, previous: Signup | None, limits: list[RateLimit], moment: datetime
+    ) -> None:
         """Undo ``replace`` after the mail could not be sent: the previous sign-up (and its
         token) comes back and the counters go down again. Best effort: if another request
         replaced the sign-up meanwhile, that one stays."""
-        condition = {"condition": "#h = :h", "names": {"#h": TOKEN_INDEX_KEY},
-                     "condition_values": {":h": signup.token_hash}}
+        condition = {
+            "condition": "#h = :h",
+            "names": {"#h": TOKEN_INDEX_KEY},
+            "condition_values": {":h": signup.token_hash},
+        }
         if previous is None:
             undo = self.table.delete(self._pk(signup.email_canonical), "SIGNUP", **condition)  # type: ignore[arg-type]
         else:
             undo = self.table.put(self._signup_values(previous), **condition)  # type: ignore[arg-type]
         items = [undo, *(limit.item(self.table, moment, delta=-1) for limit in limits)]
-        try:
+        with contextlib.suppress(TransactionCancelled):
             self.table.transact(items)
-        except TransactionCancelled:
-            pass
 
     def uncount(self, limits: list[RateLimit], moment: datetime) -> None:
-        try:
+        with contextlib.suppress(TransactionCancelled):
             self.table.transact([limit.item(self.table, moment, delta=-1) for limit in limits])
-        except TransactionCancelled:
-            pass
 
     def _transact(self, items: list[TransactItem], limits: list[RateLimit], moment: datetime) -> None:
         try:
@@ -163,10 +180,16 @@ class SignupRepository:
 
     def _signup_values(self, signup: Signup) -> dict[str, Any]:
         return {
-            "pk": self._pk(signup.email_canonical), "sk": "SIGNUP", "type": "signup",
-            "email": signup.email, "email_canonical": signup.email_canonical, "language": signup.language,
-            TOKEN_INDEX_KEY: signup.token_hash, "status": signup.status.value,
-            "created_at": _ts(signup.created_at), "expires_at": _ts(signup.expires_at),
+            "pk": self._pk(signup.email_canonical),
+            "sk": "SIGNUP",
+            "type": "signup",
+            "email": signup.email,
+            "email_canonical": signup.email_canonical,
+            "language": signup.language,
+            TOKEN_INDEX_KEY: signup.token_hash,
+            "status": signup.status.value,
+            "created_at": _ts(signup.created_at),
+            "expires_at": _ts(signup.expires_at),
             "used_at": _ts(signup.used_at) if signup.used_at else None,
             # Kept a week past expiry so that an old link says "expired", not "not found".
             TTL_ATTRIBUTE: _epoch(signup.expires_at + timedelta(days=7)),
@@ -175,16 +198,25 @@ class SignupRepository:
     @staticmethod
     def _signup(item: dict[str, Any]) -> Signup:
         return Signup(
-            email=item["email"], email_canonical=item["email_canonical"], language=item["language"],
-            token_hash=item[TOKEN_INDEX_KEY], status=SignupStatus(item["status"]),
+            email=item["email"],
+            email_canonical=item["email_canonical"],
+            language=item["language"],
+            token_hash=item[TOKEN_INDEX_KEY],
+            status=SignupStatus(item["status"]),
             created_at=datetime.fromisoformat(item["created_at"]),
             expires_at=datetime.fromisoformat(item["expires_at"]),
             used_at=datetime.fromisoformat(item["used_at"]) if item.get("used_at") else None,
         )
 
     # --- Activation: one transaction creates the whole account ----------------------------
-    def complete(self, account: NewAccount, users: UserRepository, environments: EnvironmentRepository,
-                 *, evidence: dict[str, Any]) -> None:
+    def complete(
+        self,
+        account: NewAccount,
+        users: UserRepository,
+        environments: EnvironmentRepository,
+        *,
+        evidence: dict[str, Any],
+    ) -> None:
         """Use the sign-up's token and create user, environment and sentinels at once.
 
         Raises ``UsernameTaken``, ``ActivationUsed`` or ``ActivationExpired``."""
@@ -192,16 +224,38 @@ class SignupRepository:
         used_at = user.created_at
         items = [
             self.table.update_item(
-                self._pk(signup.email_canonical), "SIGNUP",
+                self._pk(signup.email_canonical),
+                "SIGNUP",
                 update="SET #s = :used, used_at = :at, user_id = :u",
                 names={"#s": "status", "#h": TOKEN_INDEX_KEY, "#e": "expires_at"},
-                values={":used": SignupStatus.USED.value, ":at": _ts(used_at), ":u": user.id,
-                        ":h": signup.token_hash, ":pending": SignupStatus.PENDING.value, ":now": _ts(used_at)},
-                condition="#h = :h AND #s = :pending AND #e > :now"),
-            self.table.put({"pk": f"USERNAME#{canonical_username(user.username)}", "sk": "USERNAME",
-                            "user_id": user.id, "environment_id": user.environment_id}, condition=NOT_EXISTS),
-            self.table.put({"pk": f"EMAIL#{user.email_canonical}", "sk": "EMAIL",
-                            "user_id": user.id, "environment_id": user.environment_id}, condition=NOT_EXISTS),
+                values={
+                    ":used": SignupStatus.USED.value,
+                    ":at": _ts(used_at),
+                    ":u": user.id,
+                    ":h": signup.token_hash,
+                    ":pending": SignupStatus.PENDING.value,
+                    ":now": _ts(used_at),
+                },
+                condition="#h = :h AND #s = :pending AND #e > :now",
+            ),
+            self.table.put(
+                {
+                    "pk": f"USERNAME#{canonical_username(user.username)}",
+                    "sk": "USERNAME",
+                    "user_id": user.id,
+                    "environment_id": user.environment_id,
+                },
+                condition=NOT_EXISTS,
+            ),
+            self.table.put(
+                {
+                    "pk": f"EMAIL#{user.email_canonical}",
+                    "sk": "EMAIL",
+                    "user_id": user.id,
+                    "environment_id": user.environment_id,
+                },
+                condition=NOT_EXISTS,
+            ),
             users.put_item(user),
             users.terms_evidence_item(user, evidence),
             environments.put_item(account.environment),
@@ -220,24 +274,30 @@ class SignupRepository:
                 raise errors.ActivationUsed from cancelled
             raise errors.ActivationExpired from cancelled
 
-    def undo_complete(self, account: NewAccount, users: UserRepository,
-                      environments: EnvironmentRepository) -> None:
+    def undo_complete(
+        self, account: NewAccount, users: UserRepository, environments: EnvironmentRepository
+    ) -> None:
         """Take back ``complete`` when the identity service could not create the login,
         so the same link can be used again."""
         signup, user = account.signup, account.user
-        self.table.transact([
-            self.table.update_item(
-                self._pk(signup.email_canonical), "SIGNUP", update="SET #s = :pending REMOVE used_at, user_id",
-                names={"#s": "status", "#u": "user_id"}, values={":pending": SignupStatus.PENDING.value,
-                                                                 ":id": user.id},
-                condition="#u = :id"),
-            self.table.delete(f"USERNAME#{canonical_username(user.username)}", "USERNAME"),
-            self.table.delete(f"EMAIL#{user.email_canonical}", "EMAIL"),
-            self.table.delete(f"USER#{user.id}", "USER"),
-            self.table.delete(f"USER#{user.id}", f"TERMS#{user.terms.version if user.terms else ''}"),
-            self.table.delete(f"ENV#{account.environment.id}", "ENV"),
-            self.table.delete(f"ENV#{account.environment.id}", f"MEMBER#{user.id}"),
-        ])
+        self.table.transact(
+            [
+                self.table.update_item(
+                    self._pk(signup.email_canonical),
+                    "SIGNUP",
+                    update="SET #s = :pending REMOVE used_at, user_id",
+                    names={"#s": "status", "#u": "user_id"},
+                    values={":pending": SignupStatus.PENDING.value, ":id": user.id},
+                    condition="#u = :id",
+                ),
+                self.table.delete(f"USERNAME#{canonical_username(user.username)}", "USERNAME"),
+                self.table.delete(f"EMAIL#{user.email_canonical}", "EMAIL"),
+                self.table.delete(f"USER#{user.id}", "USER"),
+                self.table.delete(f"USER#{user.id}", f"TERMS#{user.terms.version if user.terms else ''}"),
+                self.table.delete(f"ENV#{account.environment.id}", "ENV"),
+                self.table.delete(f"ENV#{account.environment.id}", f"MEMBER#{user.id}"),
+            ]
+        )
 
 
 # --- Users ---------------------------------------------------------------------------------
@@ -260,55 +320,91 @@ class UserRepository:
         values = {f":{k}": v for k, v in changes.items()} | {":updated_at": _ts(moment)}
         update = "SET " + ", ".join(f"#{k} = :{k}" for k in [*changes, "updated_at"])
         try:
-            item = self.table.update(f"USER#{user_id}", "USER", update=update, names=names, values=values,
-                                     condition="attribute_exists(pk)")
+            item = self.table.update(
+                f"USER#{user_id}",
+                "USER",
+                update=update,
+                names=names,
+                values=values,
+                condition="attribute_exists(pk)",
+            )
         except ConditionFailed as exc:
             raise errors.NotFound("This user does not exist.") from exc
         return self._user(item)
 
     def accept_terms(self, user: User, evidence: dict[str, Any]) -> User:
         assert user.terms is not None
-        self.table.transact([
-            self.table.update_item(f"USER#{user.id}", "USER",
-                                   update="SET terms_version = :v, terms_accepted_at = :at, updated_at = :at",
-                                   names={"#pk": "pk"}, values={":v": user.terms.version,
-                                                               ":at": _ts(user.terms.accepted_at)},
-                                   condition="attribute_exists(#pk)"),
-            self.terms_evidence_item(user, evidence),
-        ])
+        self.table.transact(
+            [
+                self.table.update_item(
+                    f"USER#{user.id}",
+                    "USER",
+                    update="SET terms_version = :v, terms_accepted_at = :at, updated_at = :at",
+                    names={"#pk": "pk"},
+                    values={":v": user.terms.version, ":at": _ts(user.terms.accepted_at)},
+                    condition="attribute_exists(#pk)",
+                ),
+                self.terms_evidence_item(user, evidence),
+            ]
+        )
         return user
 
     def put_item(self, user: User) -> TransactItem:
-        return self.table.put({
-            "pk": f"USER#{user.id}", "sk": "USER", "type": "user", "id": user.id,
-            "username": user.username, "email": user.email, "email_canonical": user.email_canonical,
-            "name": user.name, "language": user.language, "environment_id": user.environment_id,
-            "role": user.role.value, "identities": user.identities,
-            "notifications": user.notifications.model_dump(),
-            "terms_version": user.terms.version if user.terms else None,
-            "terms_accepted_at": _ts(user.terms.accepted_at) if user.terms else None,
-            "created_at": _ts(user.created_at), "updated_at": _ts(user.updated_at),
-        }, condition=NOT_EXISTS)
+        return self.table.put(
+            {
+                "pk": f"USER#{user.id}",
+                "sk": "USER",
+                "type": "user",
+                "id": user.id,
+                "username": user.username,
+                "email": user.email,
+                "email_canonical": user.email_canonical,
+                "name": user.name,
+                "language": user.language,
+                "environment_id": user.environment_id,
+                "role": user.role.value,
+                "identities": user.identities,
+                "notifications": user.notifications.model_dump(),
+                "terms_version": user.terms.version if user.terms else None,
+                "terms_accepted_at": _ts(user.terms.accepted_at) if user.terms else None,
+                "created_at": _ts(user.created_at),
+                "updated_at": _ts(user.updated_at),
+            },
+            condition=NOT_EXISTS,
+        )
 
     def terms_evidence_item(self, user: User, evidence: dict[str, Any]) -> TransactItem:
         """Append-only proof of acceptance: version, time, and where it came from."""
         assert user.terms is not None
-        return self.table.put({
-            "pk": f"USER#{user.id}", "sk": f"TERMS#{user.terms.version}", "type": "terms_acceptance",
-            "version": user.terms.version, "accepted_at": rfc3339(user.terms.accepted_at), **evidence,
-        })
+        return self.table.put(
+            {
+                "pk": f"USER#{user.id}",
+                "sk": f"TERMS#{user.terms.version}",
+                "type": "terms_acceptance",
+                "version": user.terms.version,
+                "accepted_at": rfc3339(user.terms.accepted_at),
+                **evidence,
+            }
+        )
 
     @staticmethod
     def _user(item: dict[str, Any]) -> User:
         terms = None
         if item.get("terms_version"):
-            terms = TermsAcceptance(version=item["terms_version"],
-                                    accepted_at=datetime.fromisoformat(item["terms_accepted_at"]))
+            terms = TermsAcceptance(
+                version=item["terms_version"], accepted_at=datetime.fromisoformat(item["terms_accepted_at"])
+            )
         return User(
-            id=item["id"], username=item["username"], email=item["email"],
-            email_canonical=item["email_canonical"], name=item.get("name", ""),
-            language=item.get("language", "nl"), environment_id=item["environment_id"], role=item["role"],
-            terms=terms, notifications=Notifications(**item.get("notifications", {})),
+            id=item["id"],
+            username=item["username"],
+            email=item["email"],
+            email_canonical=item["email_canonical"],
+            name=item.get("name", ""),
+            language=item.get("language", "nl"),
+            environment_id=item["environment_id"],
+            role=item["role"],
+            terms=terms,
+            notifications=Notifications(**item.get("notifications", {})),
             identities=item.get("identities", ["email"]),
             created_at=datetime.fromisoformat(item["created_at"]),
             updated_at=datetime.fromisoformat(item["updated_at"]),
@@ -325,23 +421,44 @@ class EnvironmentRepository:
         return self._environment(item) if item else None
 
     def put_item(self, environment: Environment) -> TransactItem:
-        return self.table.put({
-            "pk": f"ENV#{environment.id}", "sk": "ENV", "type": "environment", "id": environment.id,
-            "name": environment.name, "plan": environment.plan.value,
-            "credit_balance_cents": environment.credit_balance_cents, "currency": environment.currency,
-            "restricted_to_idp": environment.restricted_to_idp, "version": 1,
-            "created_at": _ts(environment.created_at), "updated_at": _ts(environment.updated_at),
-        }, condition=NOT_EXISTS)
+        return self.table.put(
+            {
+                "pk": f"ENV#{environment.id}",
+                "sk": "ENV",
+                "type": "environment",
+                "id": environment.id,
+                "name": environment.name,
+                "plan": environment.plan.value,
+                "credit_balance_cents": environment.credit_balance_cents,
+                "currency": environment.currency,
+                "restricted_to_idp": environment.restricted_to_idp,
+                "version": 1,
+                "created_at": _ts(environment.created_at),
+                "updated_at": _ts(environment.updated_at),
+            },
+            condition=NOT_EXISTS,
+        )
 
     def member_item(self, environment_id: str, user: User) -> TransactItem:
-        return self.table.put({"pk": f"ENV#{environment_id}", "sk": f"MEMBER#{user.id}", "type": "member",
-                               "user_id": user.id, "role": user.role.value}, condition=NOT_EXISTS)
+        return self.table.put(
+            {
+                "pk": f"ENV#{environment_id}",
+                "sk": f"MEMBER#{user.id}",
+                "type": "member",
+                "user_id": user.id,
+                "role": user.role.value,
+            },
+            condition=NOT_EXISTS,
+        )
 
     @staticmethod
     def _environment(item: dict[str, Any]) -> Environment:
         return Environment(
-            id=item["id"], name=item["name"], plan=item.get("plan", "free"),
-            credit_balance_cents=item.get("credit_balance_cents", 0), currency=item.get("currency", "EUR"),
+            id=item["id"],
+            name=item["name"],
+            plan=item.get("plan", "free"),
+            credit_balance_cents=item.get("credit_balance_cents", 0),
+            currency=item.get("currency", "EUR"),
             restricted_to_idp=item.get("restricted_to_idp"),
             created_at=datetime.fromisoformat(item["created_at"]),
             updated_at=datetime.fromisoformat(item["updated_at"]),

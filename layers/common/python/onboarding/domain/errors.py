@@ -11,8 +11,14 @@ class DomainError(Exception):
     code: str = "bad_request"
     message: str = "The request cannot be processed."
 
-    def __init__(self, message: str | None = None, *, details: list[dict[str, Any]] | None = None,
-                 code: str | None = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        details: list[dict[str, Any]] | None = None,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message or self.message)
         self.message = message or self.message
         self.details = details or []
@@ -110,8 +116,9 @@ class ServiceUnavailable(DomainError):
     code = "service_unavailable"
     message = "A service we depend on is unavailable. Try again shortly."
 
-    def __init__(self, message: str | None = None, *, retry_after_seconds: int = 30,
-                 code: str | None = None) -> None:
+    def __init__(
+        self, message: str | None = None, *, retry_after_seconds: int = 30, code: str | None = None
+    ) -> None:
         super().__init__(message, code=code, headers={"Retry-After": str(retry_after_seconds)})
 
 

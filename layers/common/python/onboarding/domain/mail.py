@@ -27,16 +27,19 @@ $body
 <p style="color:#666;font-size:12px;margin-top:32px">$footer</p>
 </body></html>""")
 
-_BUTTON = Template('<p><a href="$url" style="display:inline-block;background:#e9600c;color:#fff;'
-                   'padding:12px 20px;border-radius:4px;text-decoration:none">$label</a></p>'
-                   '<p style="font-size:12px;color:#666">$fallback<br><a href="$url">$url</a></p>')
+_BUTTON = Template(
+    '<p><a href="$url" style="display:inline-block;background:#e9600c;color:#fff;'
+    'padding:12px 20px;border-radius:4px;text-decoration:none">$label</a></p>'
+    '<p style="font-size:12px;color:#666">$fallback<br><a href="$url">$url</a></p>'
+)
 
 _TEXTS: dict[str, dict[Language, dict[str, str]]] = {
     "activation": {
         "nl": {
             "subject": "Activeer je omgeving",
             "intro": "Welkom! Je hebt een account aangevraagd met dit e-mailadres.",
-            "action": "Activeer je omgeving: kies een gebruikersnaam en wachtwoord en accepteer de voorwaarden.",
+            "action": "Activeer je omgeving: kies een gebruikersnaam en wachtwoord en accepteer de"
+            " voorwaarden.",
             "label": "Activeer je omgeving",
             "validity": "Deze link is 24 uur geldig en werkt één keer.",
             "ignore": "Heb je dit niet aangevraagd? Dan kun je deze e-mail negeren.",
@@ -55,7 +58,7 @@ _TEXTS: dict[str, dict[Language, dict[str, str]]] = {
             "subject": "Activeer je omgeving",
             "intro": "Er is een nieuw account aangevraagd met dit e-mailadres, maar je hebt al een account.",
             "action": "Log in met je bestaande account. Wachtwoord vergeten? Stel het opnieuw in via het"
-                      " inlogscherm.",
+            " inlogscherm.",
             "label": "Inloggen",
             "validity": "",
             "ignore": "Heb je dit niet aangevraagd? Dan kun je deze e-mail negeren.",
@@ -64,7 +67,7 @@ _TEXTS: dict[str, dict[Language, dict[str, str]]] = {
             "subject": "Activate your environment",
             "intro": "A new account was requested with this email address, but you already have one.",
             "action": "Log in with your existing account. Forgot your password? Reset it from the login"
-                      " screen.",
+            " screen.",
             "label": "Log in",
             "validity": "",
             "ignore": "Didn't ask for this? Then you can ignore this email.",
@@ -90,10 +93,14 @@ _TEXTS: dict[str, dict[Language, dict[str, str]]] = {
     },
 }
 
-_FALLBACK: dict[Language, str] = {"nl": "Werkt de knop niet? Open deze link:",
-                                  "en": "Button not working? Open this link:"}
-_FOOTER: dict[Language, str] = {"nl": "Dit is een automatisch bericht van het Peppol-onboardingplatform.",
-                                "en": "This is an automatic message from the Peppol onboarding platform."}
+_FALLBACK: dict[Language, str] = {
+    "nl": "Werkt de knop niet? Open deze link:",
+    "en": "Button not working? Open this link:",
+}
+_FOOTER: dict[Language, str] = {
+    "nl": "Dit is een automatisch bericht van het Peppol-onboardingplatform.",
+    "en": "This is an automatic message from the Peppol onboarding platform.",
+}
 
 
 def _compose(kind: str, to: str, language: Language, url: str, **values: str) -> Mail:
@@ -101,14 +108,22 @@ def _compose(kind: str, to: str, language: Language, url: str, **values: str) ->
     paragraphs = [texts["intro"], texts["action"]]
     text = "\n\n".join([*paragraphs, f"{texts['label']}: {url}", texts["validity"], texts["ignore"]])
     html_body = "\n".join(
-        [*(f"<p>{escape(p)}</p>" for p in paragraphs),
-         _BUTTON.substitute(url=escape(url, quote=True), label=escape(texts["label"]),
-                            fallback=escape(_FALLBACK[language])),
-         *(f"<p>{escape(p)}</p>" for p in (texts["validity"], texts["ignore"]) if p)])
-    html = _LAYOUT.substitute(lang=language, title=escape(texts["subject"]), body=html_body,
-                              footer=escape(_FOOTER[language]))
-    return Mail(to=to, subject=texts["subject"], text=text.replace("\n\n\n\n", "\n\n") + "\n", html=html,
-                kind=kind)
+        [
+            *(f"<p>{escape(p)}</p>" for p in paragraphs),
+            _BUTTON.substitute(
+                url=escape(url, quote=True),
+                label=escape(texts["label"]),
+                fallback=escape(_FALLBACK[language]),
+            ),
+            *(f"<p>{escape(p)}</p>" for p in (texts["validity"], texts["ignore"]) if p),
+        ]
+    )
+    html = _LAYOUT.substitute(
+        lang=language, title=escape(texts["subject"]), body=html_body, footer=escape(_FOOTER[language])
+    )
+    return Mail(
+        to=to, subject=texts["subject"], text=text.replace("\n\n\n\n", "\n\n") + "\n", html=html, kind=kind
+    )
 
 
 def activation_mail(to: str, language: Language, public_url: str, token: str) -> Mail:

@@ -46,7 +46,7 @@ def is_valid_username(username: str) -> bool:
 @lru_cache(maxsize=1)
 def _common_passwords() -> frozenset[str]:
     # Long common passwords only: shorter ones fail the length rule anyway. Derived from the
-    # zxcvbn frequency list (MIT) plus suffix, doubling and Dutch variants; see docs/security.md.
+    # zxcvbn frequency list (MIT) plus suffix, doubling and Dutch variants (README, Security notes).
     data = resources.files(__package__).joinpath("common-passwords.txt.gz").read_bytes()
     return frozenset(gzip.decompress(data).decode("utf-8").split())
 

@@ -12,21 +12,27 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConf
 from onboarding.web.errors import JSON, register_error_handlers
 
 MAX_BODY_BYTES = 64 * 1024
-COGNITO = [{"cognito": []}]  # the security requirement of a signed-in route
+COGNITO: list[dict[str, list[str]]] = [{"cognito": []}]  # the security requirement of a signed-in route
 
 
 def create_app(allowed_origin: str = "*", extra_origins: list[str] | None = None) -> APIGatewayRestResolver:
-    cors = CORSConfig(allow_origin=allowed_origin, extra_origins=extra_origins,
-                      allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Accept-Language"],
-                      max_age=600)
+    cors = CORSConfig(
+        allow_origin=allowed_origin,
+        extra_origins=extra_origins,
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Accept-Language"],
+        max_age=600,
+    )
     app = APIGatewayRestResolver(enable_validation=True, cors=cors)
     register_error_handlers(app)
     return app
 
 
 def _refusal(status: int, code: str, message: str) -> dict[str, Any]:
-    return {"statusCode": status, "headers": {"Content-Type": JSON},
-            "body": json.dumps({"error": {"code": code, "message": message, "details": []}})}
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": JSON},
+        "body": json.dumps({"error": {"code": code, "message": message, "details": []}}),
+    }
 
 
 def precheck(event: dict[str, Any]) -> dict[str, Any] | None:
@@ -50,8 +56,12 @@ def precheck(event: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any,
-            on_request: Callable[[], None] | None = None) -> dict[str, Any]:
+def resolve(
+    app: APIGatewayRestResolver,
+    event: dict[str, Any],
+    context: Any,
+    on_request: Callable[[], None] | None = None,
+) -> dict[str, Any]:
     refused = precheck(event)
     if refused is not None:
         return refused

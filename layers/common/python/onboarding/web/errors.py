@@ -18,11 +18,20 @@ if TYPE_CHECKING:
 JSON = "application/json; charset=utf-8"
 
 
-def error_response(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None,
-                   headers: dict[str, str] | None = None) -> Response[str]:
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[str]:
     body = {"error": {"code": code, "message": message, "details": details or []}}
-    return Response(status_code=status, content_type=JSON, body=json.dumps(body, ensure_ascii=False),
-                    headers=headers or {})
+    return Response(
+        status_code=status,
+        content_type=JSON,
+        body=json.dumps(body, ensure_ascii=False),
+        headers=headers or {},
+    )
 
 
 # Pydantic's message for a pattern mismatch shows the regular expression; say it in words.
@@ -67,16 +76,19 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
 
     @app.exception_handler(ServiceError)
     def service_error(exc: ServiceError) -> Response[str]:
-        return error_response(exc.status_code, "bad_request", exc.msg)
+        return error_response(exc.status_code, "bad_request", str(exc.msg))
 
     @app.exception_handler(Exception)
     def unexpected(exc: Exception) -> Response[str]:
         # botocore errors that escape the adapters mean an AWS service is struggling.
         if type(exc).__module__.startswith(("botocore", "urllib3")):
             logger.warning("dependency unavailable", extra={"error": type(exc).__name__})
-            return error_response(503, "service_unavailable",
-                                  "A service we depend on is unavailable. Try again shortly.",
-                                  headers={"Retry-After": "30"})
+            return error_response(
+                503,
+                "service_unavailable",
+                "A service we depend on is unavailable. Try again shortly.",
+                headers={"Retry-After": "30"},
+            )
         logger.exception("unexpected error")
         return error_response(500, "internal_error", "Something went wrong on our side.")
 

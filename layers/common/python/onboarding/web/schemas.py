@@ -7,10 +7,13 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 # Surrounding spaces are allowed (they are trimmed); the rest is a pragmatic address shape.
-EMAIL_PATTERN = (r"^\s*[^@\s\"(),:;<>\[\]\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                 r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+\s*$")
-Email = Annotated[str, StringConstraints(max_length=254, pattern=EMAIL_PATTERN),
-                  Field(examples=["finance@example.nl"])]
+EMAIL_PATTERN = (
+    r"^\s*[^@\s\"(),:;<>\[\]\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+\s*$"
+)
+Email = Annotated[
+    str, StringConstraints(max_length=254, pattern=EMAIL_PATTERN), Field(examples=["finance@example.nl"])
+]
 
 
 class RequestBody(BaseModel):
@@ -56,8 +59,10 @@ def error_responses(*statuses: int, descriptions: dict[int, str] | None = None) 
     """OpenAPI responses for the given error statuses, all with the one error body."""
     descriptions = descriptions or {}
     return {
-        status: {"description": descriptions.get(status, _DESCRIPTIONS[status]),
-                 "content": {"application/json": {"model": ErrorBody}}}
+        status: {
+            "description": descriptions.get(status, _DESCRIPTIONS[status]),
+            "content": {"application/json": {"model": ErrorBody}},
+        }
         for status in statuses
     }
 
@@ -65,8 +70,13 @@ def error_responses(*statuses: int, descriptions: dict[int, str] | None = None) 
 BODY_ERRORS = (400, 413, 415, 422)
 
 
-def documented(status: int, model: type[BaseModel] | None, *errors: int, description: str = "OK",
-               content_type: str = "application/json") -> dict[int, Any]:
+def documented(
+    status: int,
+    model: type[BaseModel] | None,
+    *errors: int,
+    description: str = "OK",
+    content_type: str = "application/json",
+) -> dict[int, Any]:
     """The OpenAPI responses of a route: its success answer and its error answers."""
     success: dict[str, Any] = {"description": description}
     if model is not None:

@@ -1,4 +1,4 @@
-"""Counting AWS calls: a botocore hook on every client the layer creates."""
+"""Counting AWS calls: a botocore hook on the clients the layer creates (tests and `make bench`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ class CallLog:
         self.calls: list[str] = []
         self._lock = threading.Lock()
 
-    def __call__(self, event_name: str, **_: Any) -> None:
+    def __call__(self, event_name: str, **kwargs: Any) -> None:
         # before-call.<service>.<Operation>
         _, service, operation = event_name.split(".", 2)
         with self._lock:

@@ -1,0 +1,112 @@
+"""The requests `make bench` counts AWS calls for: one of each route, in flow order."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from infra.local.events import proxy_event
+from infra.local.outbox import read_outbox
+
+PASSWORD = "a long and unusual passphrase"
+
+
+class _Context:
+    function_name = "bench"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:bench"
+    aws_request_id = "bench"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+def _call(method: str, path: str, body: Any = None, claims: dict[str, str] | None = None) -> dict[str, Any]:
+    from auth_api.handler import lambda_handler
+
+    raw = json.dumps(body).encode() if body is not None else b""
+    event = proxy_event(
+        method=method,
+        raw_path=path,
+        headers=[("Content-Type", "application/json")],
+        body=raw,
+        resource=path,
+        path_parameters=None,
+        source_ip="192.0.2.1",
+        claims=claims,
+    )
+    return lambda_handler(event, _Context())  # type: ignore[no-any-return]
+
+
+def scenario(resources: Any) -> Iterator[tuple[str, Callable[[], int]]]:
+    email = f"bench-{uuid.uuid4().hex[:8]}@example.nl"
+    username = f"bench.{uuid.uuid4().hex[:6]}"
+    state: dict[str, Any] = {}
+
+    def run(method: str, path: str, body: Any = None, secured: bool = False) -> Callable[[], int]:
+        def request() -> int:
+            response = _call(
+                method,
+                path,
+                body() if callable(body) else body,
+                claims=state.get("claims") if secured else None,
+            )
+            state["last"] = json.loads(response["body"]) if response.get("body") else None
+            return int(response["statusCode"])
+
+        return request
+
+    def token() -> str:
+        mail = [m for m in read_outbox(resources.endpoint_url) if email in m["to"]][-1]
+        found = re.search(r"#token=([A-Za-z0-9_-]{43})", mail["text"])
+        assert found
+        return found.group(1)
+
+    yield "POST /auth/signup (new address)", run("POST", "/auth/signup", {"email": email})
+    yield "POST /auth/activation/resend", run("POST", "/auth/activation/resend", {"email": email})
+    yield "POST /auth/activation/check", run("POST", "/auth/activation/check", lambda: {"token": token()})
+    yield (
+        "POST /auth/activation/complete",
+        run(
+            "POST",
+            "/auth/activation/complete",
+            lambda: {
+                "token": token(),
+                "username": username,
+                "password": PASSWORD,
+                "accept_terms": True,
+                "terms_version": "2026-01",
+            },
+        ),
+    )
+    yield "POST /auth/signup (address with an account)", run("POST", "/auth/signup", {"email": email})
+
+    def login() -> int:
+        status = run("POST", "/auth/token", {"username": username, "password": PASSWORD})()
+        from onboarding.adapters.identity import Tokens
+
+        tokens = state["last"]
+        state["refresh"] = tokens["refresh_token"]
+        claims = Tokens(
+            id_token=tokens["id_token"], access_token="", refresh_token=None, expires_in=0
+        ).claims()
+        state["claims"] = {k: str(v) for k, v in claims.items()}
+        return status
+
+    yield "POST /auth/token", login
+    yield (
+        "POST /auth/token (wrong password)",
+        run("POST", "/auth/token", {"username": username, "password": "x" * 12}),
+    )
+    yield (
+        "POST /auth/token/refresh",
+        run("POST", "/auth/token/refresh", lambda: {"refresh_token": state["refresh"]}),
+    )
+    yield "GET /me", run("GET", "/me", secured=True)
+    yield "PATCH /me", run("PATCH", "/me", {"name": "Bench"}, secured=True)
+    yield "POST /me/terms", run("POST", "/me/terms", {"version": "2026-01"}, secured=True)
+    yield "GET /environment", run("GET", "/environment", secured=True)
+    yield "GET /auth/terms", run("GET", "/auth/terms")
