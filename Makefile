@@ -11,6 +11,8 @@ PORT ?= 3000
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PYTHONDONTWRITEBYTECODE := 1
+# uv trusts the platform's certificate store (where proxies and companies add their CAs).
+export UV_SYSTEM_CERTS := 1
 
 .PHONY: help dev test test-fast synth lint bench deploy diff openapi layer lock browser clean operator
 
