@@ -26,11 +26,10 @@ os.environ["NO_PROXY"] = "127.0.0.1,localhost"
 
 @pytest.fixture(scope="session")
 def local_aws() -> Iterator[object]:
-    from onboarding.adapters import aws
-    from onboarding.settings import get_settings
-
     from infra.local.bootstrap import bootstrap
     from infra.local.emulator import LocalAws
+    from onboarding.adapters import aws
+    from onboarding.settings import get_settings
 
     emulator = LocalAws().start()
     resources = bootstrap(emulator.endpoint_url, stage="test")

@@ -67,6 +67,7 @@ class Functions(Construct):
             "MAIL_SENDER": mail.sender,
             "MAIL_CONFIGURATION_SET": mail.configuration_set.configuration_set_name,
             "PEPPOL_QUEUE_URL": messaging.queues["peppol-registrations"].queue_url,
+            "CORS_ALLOWED_ORIGINS": ",".join(config.cors_origins) or "*",
             "POWERTOOLS_METRICS_NAMESPACE": "PeppolOnboarding",
             "POWERTOOLS_LOG_LEVEL": "INFO",
         }

@@ -11,9 +11,9 @@ import json
 import sys
 
 import boto3
-from onboarding.domain.rules import canonical_email, canonical_username
 
 from infra.local.state import read_state
+from onboarding.domain.rules import canonical_email, canonical_username
 
 OPERATORS_GROUP = "operators"
 

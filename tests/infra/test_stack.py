@@ -168,6 +168,7 @@ def test_functions_run_python_312_on_arm_with_the_layer_and_json_logs(synthesize
                         "MAIN_TABLE": Match.any_value(),
                         "USER_POOL_ID": Match.any_value(),
                         "MAIL_SENDER": "no-reply@dev.example.org",
+                        "CORS_ALLOWED_ORIGINS": "http://localhost:5173",
                     }
                 )
             },

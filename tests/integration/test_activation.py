@@ -6,8 +6,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from onboarding.domain.rules import now
 
+from onboarding.domain.rules import now
 from tests.support.events import body_of, header
 from tests.support.flows import PASSWORD, call, complete, login, mails_to, sign_up
 

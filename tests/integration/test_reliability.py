@@ -8,12 +8,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+
 from auth_api.service import RequestInfo
+from infra.local.aws_calls import count_aws_calls
 from onboarding.adapters.identity import IdentityUnavailable
 from onboarding.adapters.mailer import MailNotSent
 from onboarding.domain import errors
-
-from infra.local.aws_calls import count_aws_calls
 from tests.support.events import body_of, header
 from tests.support.flows import PASSWORD, call, claims_of, complete, login, mails_to, new_account, sign_up
 

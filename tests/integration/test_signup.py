@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from auth_api.service import SIGNUP_ACCEPTED
 
+from auth_api.service import SIGNUP_ACCEPTED
 from tests.support.events import body_of, header
 from tests.support.flows import call, mails_to, new_account, sign_up, token_from
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from onboarding.domain.mail import account_exists_mail, activation_mail, confirmation_mail
 
 TOKEN = "A" * 43

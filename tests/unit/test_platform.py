@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
-from onboarding.adapters import dynamo
-
 from infra import openapi
 from infra.platform import OPENAPI_FILE, PLATFORM, routes
+from onboarding.adapters import dynamo
 
 
 def test_the_committed_openapi_document_is_what_the_resolvers_generate() -> None:

@@ -7,6 +7,7 @@ import json
 from types import SimpleNamespace
 
 import pytest
+
 from onboarding.domain.errors import Unauthorized
 from onboarding.web.app import precheck
 from onboarding.web.caller import caller_from_event

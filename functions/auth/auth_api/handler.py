@@ -7,19 +7,6 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header
-from onboarding.adapters.dynamo import Table
-from onboarding.adapters.identity import CognitoIdentity
-from onboarding.adapters.mailer import SesMailer
-from onboarding.adapters.repositories import EnvironmentRepository, SignupRepository, UserRepository
-from onboarding.domain.models import Environment, User
-from onboarding.domain.rules import rfc3339
-from onboarding.observability import logger, metrics
-from onboarding.settings import get_settings
-from onboarding.web.app import COGNITO, create_app, resolve
-from onboarding.web.caller import caller_from_event, client_ip
-from onboarding.web.docs import openapi_document, swagger_page
-from onboarding.web.language import preferred_language
-from onboarding.web.schemas import BODY_ERRORS, documented
 
 from auth_api import pages
 from auth_api.models import (
@@ -48,8 +35,27 @@ from auth_api.models import (
     UserRef,
 )
 from auth_api.service import AuthService, RequestInfo
+from onboarding.adapters.dynamo import Table
+from onboarding.adapters.identity import CognitoIdentity
+from onboarding.adapters.mailer import SesMailer
+from onboarding.adapters.repositories import (
+    EnvironmentRepository,
+    IdempotencyRepository,
+    SignupRepository,
+    UserRepository,
+)
+from onboarding.domain.models import Environment, User
+from onboarding.domain.rules import rfc3339
+from onboarding.observability import logger, metrics
+from onboarding.settings import cors_origins, get_settings
+from onboarding.web.app import COGNITO, create_app, resolve
+from onboarding.web.caller import caller_from_event, client_ip
+from onboarding.web.docs import openapi_document, swagger_page
+from onboarding.web.idempotency import IDEMPOTENCY_KEY, idempotent
+from onboarding.web.language import preferred_language
+from onboarding.web.schemas import BODY_ERRORS, documented
 
-app = create_app()
+app = create_app(cors_origins())
 AUTH_TAG, ME_TAG, DOCS_TAG = ["Sign-up and login"], ["Signed-in user"], ["Documentation"]
 
 
@@ -123,8 +129,11 @@ def check_activation(body: ActivationCheckRequest) -> ActivationInfo:
     tags=AUTH_TAG,
     summary="Use an activation link: create the login, the user and the environment",
     responses=documented(201, Activated, *BODY_ERRORS, 404, 409, 410, 503, description="Created"),
+    middlewares=[idempotent(lambda: IdempotencyRepository(Table(get_settings().tables.main)))],
 )
-def complete_activation(body: ActivationCompleteRequest) -> Activated:
+def complete_activation(
+    body: ActivationCompleteRequest, idempotency_key: IDEMPOTENCY_KEY = None
+) -> Activated:
     account = service().complete_activation(
         token=body.token,
         username=body.username,

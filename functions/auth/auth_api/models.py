@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from pydantic import BaseModel, Field, StringConstraints
+
 from onboarding.domain.models import Language, Notifications
 from onboarding.domain.rules import PASSWORD_MAX_LENGTH, TOKEN_PATTERN, USERNAME_PATTERN
 from onboarding.web.schemas import Email, RequestBody
-from pydantic import BaseModel, Field, StringConstraints
 
 Token = Annotated[str, StringConstraints(pattern=TOKEN_PATTERN), Field(description="The token from the link")]
 

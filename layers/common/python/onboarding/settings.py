@@ -57,6 +57,14 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+def cors_origins() -> list[str]:
+    """Origins allowed to call the API from a browser (``CORS_ALLOWED_ORIGINS``, comma
+    separated; ``*`` when unset). Read at import by the resolver, so kept apart from
+    ``get_settings``, which validates everything else on first use."""
+    raw = _env("CORS_ALLOWED_ORIGINS", "*") or "*"
+    return [origin.strip() for origin in raw.split(",") if origin.strip()] or ["*"]
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The settings of this container; validated once, on first use."""

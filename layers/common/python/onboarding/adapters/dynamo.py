@@ -148,6 +148,24 @@ class Table:
             raise
         return from_item(response["Attributes"])
 
+    def put_conditionally(
+        self,
+        values: dict[str, Any],
+        *,
+        condition: str,
+        names: dict[str, str] | None = None,
+        condition_values: dict[str, Any] | None = None,
+    ) -> None:
+        """PutItem that raises ``ConditionFailed`` when ``condition`` does not hold."""
+        params: dict[str, Any] = {"TableName": self.name, "Item": to_item(values)}
+        self._add_condition(params, condition, names, condition_values)
+        try:
+            self.client.put_item(**params)
+        except Exception as exc:
+            if aws.error_code(exc) == "ConditionalCheckFailedException":
+                raise ConditionFailed from exc
+            raise
+
     # Builders of transaction items -------------------------------------------------------
     def put(
         self,

@@ -15,10 +15,11 @@ MAX_BODY_BYTES = 64 * 1024
 COGNITO: list[dict[str, list[str]]] = [{"cognito": []}]  # the security requirement of a signed-in route
 
 
-def create_app(allowed_origin: str = "*", extra_origins: list[str] | None = None) -> APIGatewayRestResolver:
+def create_app(origins: list[str] | None = None) -> APIGatewayRestResolver:
+    first, *others = origins or ["*"]
     cors = CORSConfig(
-        allow_origin=allowed_origin,
-        extra_origins=extra_origins,
+        allow_origin=first,
+        extra_origins=others or None,
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Accept-Language"],
         max_age=600,
     )
