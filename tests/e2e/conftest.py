@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import pytest
 from infra.platform import ROOT
 
 pytestmark = pytest.mark.e2e
+PASSWORD = "a long and unusual passphrase"
 
 
 def _free_port() -> int:
@@ -38,6 +40,33 @@ class RunningPlatform:
 
     def mails_to(self, email: str) -> list[dict[str, Any]]:
         return [m for m in self.outbox() if email.lower() in (t.lower() for t in m["to"])]
+
+    def activation_token(self, email: str, language: str = "nl") -> str:
+        """Sign up ``email`` and read the token from the newest mail to it."""
+        assert self.http.post("/auth/signup", json={"email": email, "language": language}).status_code == 202
+        return str(self.mails_to(email)[-1]["text"].split("#token=")[1].split()[0])
+
+    def new_account(self, prefix: str) -> tuple[str, dict[str, Any]]:
+        """A new activated account: its username and the tokens of a first login."""
+        email = f"{prefix}-{uuid.uuid4().hex[:8]}@example.nl"
+        username = f"{prefix}.{uuid.uuid4().hex[:6]}"
+        created = self.http.post(
+            "/auth/activation/complete",
+            json={
+                "token": self.activation_token(email),
+                "username": username,
+                "password": PASSWORD,
+                "accept_terms": True,
+                "terms_version": "2026-01",
+            },
+        )
+        assert created.status_code == 201, created.text
+        return username, self.login(username)
+
+    def login(self, username: str) -> dict[str, Any]:
+        response = self.http.post("/auth/token", json={"username": username, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="session")

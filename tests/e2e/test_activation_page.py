@@ -8,17 +8,11 @@ from typing import Any
 from tests.e2e.conftest import RunningPlatform
 
 
-def _token(platform: RunningPlatform, email: str, language: str = "nl") -> str:
-    assert platform.http.post("/auth/signup", json={"email": email, "language": language}).status_code == 202
-    text = platform.mails_to(email)[-1]["text"]
-    return text.split("#token=")[1].split()[0]
-
-
 def test_a_person_activates_their_environment_in_the_browser(
     platform: RunningPlatform, page: Any, tmp_path: Any
 ) -> None:
     email = f"browser-{uuid.uuid4().hex[:8]}@example.nl"
-    token = _token(platform, email)
+    token = platform.activation_token(email)
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
 
@@ -44,7 +38,7 @@ def test_a_person_activates_their_environment_in_the_browser(
 
 def test_a_used_link_says_so_and_offers_a_new_one(platform: RunningPlatform, page: Any) -> None:
     email = f"used-{uuid.uuid4().hex[:8]}@example.nl"
-    token = _token(platform, email, "en")
+    token = platform.activation_token(email, "en")
     platform.http.post(
         "/auth/activation/complete",
         json={

@@ -129,17 +129,10 @@ class Table:
         condition: str | None = None,
     ) -> dict[str, Any]:
         """UpdateItem returning the new item; ``ConditionFailed`` if the condition does not hold."""
-        params: dict[str, Any] = {
-            "TableName": self.name,
-            "Key": key(pk, sk),
-            "UpdateExpression": update,
-            "ExpressionAttributeNames": names,
-            "ReturnValues": "ALL_NEW",
-        }
-        if values:
-            params["ExpressionAttributeValues"] = to_item(values)
-        if condition:
-            params["ConditionExpression"] = condition
+        params = self.update_item(
+            pk, sk, update=update, names=names, values=values, condition=condition
+        ).params
+        params["ReturnValues"] = "ALL_NEW"
         try:
             response = self.client.update_item(**params)
         except Exception as exc:
