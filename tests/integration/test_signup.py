@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from auth_api.service import SIGNUP_ACCEPTED
+from infra.local.aws_calls import count_aws_calls
 from tests.support.events import body_of, header
 from tests.support.flows import call, mails_to, new_account, sign_up, token_from
 
@@ -58,10 +59,15 @@ def test_resend_replaces_the_token_and_answers_like_signup(local_aws: Any, email
     assert call("POST", "/auth/activation/check", body={"token": old})["statusCode"] == 404
 
 
-def test_resend_for_an_unknown_address_sends_nothing_but_answers_the_same(local_aws: Any, email: str) -> None:
-    response = call("POST", "/auth/activation/resend", body={"email": email})
+def test_resend_for_an_unknown_address_starts_a_sign_up_like_signup_does(local_aws: Any, email: str) -> None:
+    with count_aws_calls() as resend_calls:
+        response = call("POST", "/auth/activation/resend", body={"email": email})
     assert response["statusCode"] == 202 and body_of(response) == {"message": SIGNUP_ACCEPTED}
-    assert mails_to(local_aws, email) == []
+    [mail] = mails_to(local_aws, email)
+    assert call("POST", "/auth/activation/check", body={"token": token_from(mail)})["statusCode"] == 200
+    with count_aws_calls() as known_calls:
+        call("POST", "/auth/activation/resend", body={"email": email})
+    assert resend_calls.count == known_calls.count == 3  # the same work for known and unknown
 
 
 def test_at_most_five_mails_an_hour_to_one_address_silently(local_aws: Any, email: str) -> None:

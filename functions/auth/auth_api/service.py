@@ -85,12 +85,15 @@ class AuthService:
 
         Every path makes the same three AWS calls (read, counted write, mail), so neither the
         answer nor its timing tells whether the address has an account."""
-        return self._send_link(email.strip(), language, request, resend=False)
+        return self._send_link(email.strip(), language, request)
 
     def resend(self, email: str, language: Language | None, request: RequestInfo) -> str:
-        return self._send_link(email.strip(), language, request, resend=True)
+        """A new link in place of the old one. For an address that never signed up this
+        starts a sign-up: doing the same work on every path keeps timing from telling
+        which addresses are known."""
+        return self._send_link(email.strip(), language, request)
 
-    def _send_link(self, email: str, language: Language | None, request: RequestInfo, *, resend: bool) -> str:
+    def _send_link(self, email: str, language: Language | None, request: RequestInfo) -> str:
         canonical = canonical_email(email)
         moment = self.clock()
         previous, account = self.signups.load(canonical)
@@ -103,8 +106,6 @@ class AuthService:
                     account_exists_mail(email, language, self.settings.public_url),
                     undo=lambda: self.signups.uncount(limits, moment),
                 )
-            elif resend and (previous is None or previous.status is not SignupStatus.PENDING):
-                self.signups.count(limits, moment)  # nothing to resend; same work, same answer
             else:
                 token = new_token()
                 signup = Signup(
