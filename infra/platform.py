@@ -30,12 +30,15 @@ class FunctionSpec:
     table_access: str = "read_write"  # read | read_write | none
     cognito_actions: tuple[str, ...] = ()
     sends_mail: bool = False
+    sends_to_queues: tuple[str, ...] = ()  # names of PLATFORM.queues
+    reads_secrets: tuple[str, ...] = ()  # names of SECRETS
 
 
 @dataclass(frozen=True)
 class IndexSpec:
     name: str
     partition_key: str
+    sort_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,16 +82,32 @@ PLATFORM = PlatformSpec(
             ),
             sends_mail=True,
         ),
+        FunctionSpec(
+            name="organisations",
+            source=ROOT / "functions" / "organisations",
+            handler="organisations_api.handler.lambda_handler",
+            app="organisations_api.handler:app",
+            timeout_seconds=20,  # a KvK or VIES call may take seconds
+            sends_to_queues=("peppol-registrations",),
+            reads_secrets=("kvk-api-key",),
+        ),
     ),
     table=TableSpec(
         name="main",
         partition_key="pk",
         sort_key="sk",
         ttl_attribute="expires_ttl",
-        indexes=(IndexSpec("by_token_hash", "token_hash"),),
+        indexes=(
+            IndexSpec("by_token_hash", "token_hash"),
+            IndexSpec("by_review_queue", "review_queue", "requested_at"),
+        ),
     ),
     queues=(QueueSpec(name="peppol-registrations"),),
 )
+
+
+# Secrets the functions read; ops set their values (never in code or templates).
+SECRETS = {"kvk-api-key": "The KvK API key (header apikey) for Zoeken and Basisprofiel"}
 
 
 @dataclass(frozen=True)

@@ -28,15 +28,19 @@ os.environ["NO_PROXY"] = "127.0.0.1,localhost"
 def local_aws() -> Iterator[object]:
     from infra.local.bootstrap import bootstrap
     from infra.local.emulator import LocalAws
+    from infra.local.sandboxes import Sandboxes
     from onboarding.adapters import aws
     from onboarding.settings import get_settings
 
     emulator = LocalAws().start()
+    sandboxes = Sandboxes().start()
     resources = bootstrap(emulator.endpoint_url, stage="test")
     os.environ.update(resources.environment("https://app.test.example"))
+    os.environ.update(sandboxes.environment())
     get_settings.cache_clear()
     aws.reset_clients()
     yield resources
+    sandboxes.stop()
     emulator.stop()
 
 

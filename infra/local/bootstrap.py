@@ -49,7 +49,12 @@ def _client(service: str, endpoint_url: str, region: str) -> Any:
 
 def create_table(ddb: Any, name: str) -> None:
     spec = PLATFORM.table
-    attributes = {spec.partition_key, spec.sort_key, *(i.partition_key for i in spec.indexes)}
+    attributes = {
+        spec.partition_key,
+        spec.sort_key,
+        *(i.partition_key for i in spec.indexes),
+        *(i.sort_key for i in spec.indexes if i.sort_key),
+    }
     try:
         ddb.create_table(
             TableName=name,
@@ -62,7 +67,8 @@ def create_table(ddb: Any, name: str) -> None:
             GlobalSecondaryIndexes=[
                 {
                     "IndexName": index.name,
-                    "KeySchema": [{"AttributeName": index.partition_key, "KeyType": "HASH"}],
+                    "KeySchema": [{"AttributeName": index.partition_key, "KeyType": "HASH"}]
+                    + ([{"AttributeName": index.sort_key, "KeyType": "RANGE"}] if index.sort_key else []),
                     "Projection": {"ProjectionType": "ALL"},
                 }
                 for index in spec.indexes

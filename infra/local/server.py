@@ -24,6 +24,7 @@ from infra.local.bootstrap import LocalResources, bootstrap
 from infra.local.emulator import LocalAws
 from infra.local.events import proxy_event
 from infra.local.outbox import read_outbox
+from infra.local.sandboxes import Sandboxes
 from infra.platform import LAYER_SOURCE, PLATFORM, Route, routes
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's own limit; the handlers enforce 64 KiB
@@ -245,6 +246,10 @@ class LocalServer:
         self.httpd = ThreadingHTTPServer((host, port), BaseHTTPRequestHandler)
         self.url = f"http://{host}:{self.httpd.server_address[1]}"
         self.resources = bootstrap(endpoint)
+        # KvK and VIES sandboxes, unless the environment points at real ones.
+        self.sandboxes = Sandboxes().start()
+        for name, value in self.sandboxes.environment().items():
+            os.environ.setdefault(name, value)
         self.platform = Platform(self.resources, os.environ.get("PUBLIC_URL") or self.url, quiet=quiet)
         self.httpd.RequestHandlerClass = make_handler(self.platform)
         self.httpd.daemon_threads = True
@@ -260,5 +265,6 @@ class LocalServer:
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+        self.sandboxes.stop()
         if self.emulator:
             self.emulator.stop()

@@ -28,6 +28,7 @@ def rest_event(
     source_ip: str = "203.0.113.10",
     resource: str | None = None,
     path_parameters: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """An event as API Gateway sends it for ``method path``; ``claims`` as its Cognito
     authorizer passes them (strings)."""
@@ -36,6 +37,8 @@ def rest_event(
     event["path"] = path
     event["resource"] = resource or path
     event["pathParameters"] = path_parameters
+    event["queryStringParameters"] = query or None
+    event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()} if query else None
     all_headers = {**event["headers"], **(headers or {})}
     if body is not None or raw_body is not None:
         all_headers.setdefault("Content-Type", "application/json")

@@ -20,8 +20,9 @@ def test_table_layout_matches_the_layers_repositories() -> None:
         dynamo.SK,
         dynamo.TTL_ATTRIBUTE,
     )
-    assert [(i.name, i.partition_key) for i in table.indexes] == [
-        (dynamo.TOKEN_INDEX, dynamo.TOKEN_INDEX_KEY)
+    assert [(i.name, i.partition_key, i.sort_key) for i in table.indexes] == [
+        (dynamo.TOKEN_INDEX, dynamo.TOKEN_INDEX_KEY, None),
+        (dynamo.REVIEW_INDEX, dynamo.REVIEW_INDEX_KEY, dynamo.REVIEW_INDEX_SORT_KEY),
     ]
 
 
@@ -46,9 +47,20 @@ def test_every_route_of_the_api_contract_sections_is_served() -> None:
     assert contract <= served
 
 
-def test_signed_in_routes_require_the_cognito_token_and_public_ones_do_not() -> None:
-    secured = {r.path for r in routes() if r.secured}
-    assert secured == {"/me", "/me/terms", "/environment"}
+def test_only_sign_up_login_and_documentation_are_public() -> None:
+    public = {r.path for r in routes() if not r.secured}
+    assert public == {
+        "/auth/signup",
+        "/auth/activation/resend",
+        "/auth/activation/check",
+        "/auth/activation/complete",
+        "/activate",
+        "/auth/terms",
+        "/auth/token",
+        "/auth/token/refresh",
+        "/openapi.json",
+        "/docs",
+    }
 
 
 def test_every_operation_documents_its_errors_with_the_error_body() -> None:

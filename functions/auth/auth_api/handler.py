@@ -25,6 +25,7 @@ from auth_api.models import (
     MeEnvironment,
     MeTerms,
     MeUpdate,
+    ReceivePrompt,
     RefreshedTokens,
     RefreshRequest,
     ResendRequest,
@@ -38,13 +39,14 @@ from auth_api.service import AuthService, RequestInfo
 from onboarding.adapters.dynamo import Table
 from onboarding.adapters.identity import CognitoIdentity
 from onboarding.adapters.mailer import SesMailer
+from onboarding.adapters.organisations import OrganisationRepository
 from onboarding.adapters.repositories import (
     EnvironmentRepository,
     IdempotencyRepository,
     SignupRepository,
     UserRepository,
 )
-from onboarding.domain.models import Environment, User
+from onboarding.domain.models import User
 from onboarding.domain.rules import rfc3339
 from onboarding.observability import logger, metrics
 from onboarding.settings import cors_origins, get_settings
@@ -68,6 +70,7 @@ def service() -> AuthService:
         signups=SignupRepository(table),
         users=UserRepository(table),
         environments=EnvironmentRepository(table),
+        organisations=OrganisationRepository(table),
         mailer=SesMailer(settings.mail.sender, settings.mail.configuration_set),
         identity=CognitoIdentity(settings.identity.user_pool_id, settings.identity.api_client_id),
     )
@@ -199,7 +202,8 @@ def refresh(body: RefreshRequest) -> RefreshedTokens:
 
 
 # --- The signed-in user ---------------------------------------------------------------------
-def _me(user: User, environment: Environment) -> Me:
+def _me(user: User) -> Me:
+    environment, asking = service().profile(user)
     return Me(
         id=user.id,
         username=user.username,
@@ -213,7 +217,7 @@ def _me(user: User, environment: Environment) -> Me:
             accepted_at=rfc3339(user.terms.accepted_at) if user.terms else None,
         ),
         identities=[Identity(provider=p) for p in user.identities],
-        receive_prompt=[],  # organisations that may ask to receive: none exist before activation
+        receive_prompt=[ReceivePrompt(organisation_id=o.id, name=o.name) for o in asking],
     )
 
 
@@ -222,7 +226,7 @@ def _me(user: User, environment: Environment) -> Me:
 )
 def get_me() -> Me:
     user = _user(require_current_terms=False)
-    return _me(user, service().environment_of(user))
+    return _me(user)
 
 
 @app.patch(
@@ -236,7 +240,7 @@ def patch_me(body: MeUpdate) -> Me:
     user = _user()
     changes: dict[str, Any] = body.model_dump(exclude_unset=True, exclude_none=True)
     updated = service().update_profile(user, changes)
-    return _me(updated, service().environment_of(updated))
+    return _me(updated)
 
 
 @app.post(
@@ -248,7 +252,7 @@ def patch_me(body: MeUpdate) -> Me:
 )
 def accept_terms(body: TermsAcceptRequest) -> Me:
     user = service().accept_terms(_user(require_current_terms=False), body.version, _request_info())
-    return _me(user, service().environment_of(user))
+    return _me(user)
 
 
 @app.get(

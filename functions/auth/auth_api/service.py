@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from onboarding.accounts import signed_in_user
 from onboarding.adapters.identity import CognitoIdentity, IdentityUnavailable, LoginRejected, Tokens
 from onboarding.adapters.mailer import MailNotSent
+from onboarding.adapters.organisations import OrganisationRepository
 from onboarding.adapters.repositories import (
     EnvironmentRepository,
     RateLimit,
@@ -34,6 +36,7 @@ from onboarding.domain.models import (
     TermsAcceptance,
     User,
 )
+from onboarding.domain.organisations import Organisation
 from onboarding.domain.rules import (
     canonical_email,
     new_token,
@@ -69,6 +72,7 @@ class AuthService:
     signups: SignupRepository
     users: UserRepository
     environments: EnvironmentRepository
+    organisations: OrganisationRepository
     mailer: Mailer
     identity: CognitoIdentity
     clock: Callable[[], datetime] = field(default=now)
@@ -259,12 +263,21 @@ class AuthService:
 
     # --- The signed-in user ---------------------------------------------------------------
     def current_user(self, cognito_username: str, *, require_current_terms: bool = True) -> User:
-        user = self.users.get(cognito_username)
-        if user is None:
-            raise errors.Unauthorized("This login has no account.")
-        if require_current_terms and not user.has_accepted(self.settings.auth.terms_version):
-            raise errors.TermsNotAccepted
-        return user
+        return signed_in_user(
+            self.users,
+            cognito_username,
+            terms_version=self.settings.auth.terms_version,
+            require_current_terms=require_current_terms,
+        )
+
+    def profile(self, user: User) -> tuple[Environment, list[Organisation]]:
+        """The user's environment and the organisations to ask about receiving (admins only:
+        only they can enable it)."""
+        environment, organisations = self.organisations.environment_with_organisations(user.environment_id)
+        if environment is None:
+            raise errors.NotFound("Your environment does not exist.")
+        asking = [o for o in organisations if o.asks_to_receive] if user.role is Role.ADMIN else []
+        return environment, asking
 
     def environment_of(self, user: User) -> Environment:
         environment = self.environments.get(user.environment_id)

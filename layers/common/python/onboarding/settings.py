@@ -39,6 +39,17 @@ class AuthSettings(BaseModel):
     terms_url: str = "https://example.org/terms/2026-01"
 
 
+class OrganisationSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    kvk_base_url: str = "https://api.kvk.nl/test"
+    kvk_api_key: str | None = Field(default=None, description="Only for local runs; AWS uses the secret")
+    kvk_api_key_secret_arn: str | None = None
+    vies_base_url: str = "https://ec.europa.eu/taxation_customs/vies/rest-api"
+    peppol_queue_url: str = ""
+    # Organisations an environment may have, per plan.
+    plan_limits: dict[str, int] = Field(default_factory=lambda: {"free": 2})
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True)
     stage: str = "local"
@@ -50,6 +61,7 @@ class Settings(BaseModel):
     identity: IdentitySettings
     mail: MailSettings
     auth: AuthSettings = AuthSettings()
+    organisations: OrganisationSettings = OrganisationSettings()
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -68,7 +80,7 @@ def cors_origins() -> list[str]:
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The settings of this container; validated once, on first use."""
-    auth_defaults = AuthSettings()
+    auth_defaults, organisation_defaults = AuthSettings(), OrganisationSettings()
     return Settings(
         stage=_env("STAGE", "local") or "local",
         region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", "eu-west-1")) or "eu-west-1",
@@ -84,6 +96,14 @@ def get_settings() -> Settings:
             sender=_env("MAIL_SENDER", "") or "",
             configuration_set=_env("MAIL_CONFIGURATION_SET"),
             per_address_per_hour=int(_env("MAIL_PER_ADDRESS_PER_HOUR", "5") or 5),
+        ),
+        organisations=OrganisationSettings(
+            kvk_base_url=_env("KVK_BASE_URL", organisation_defaults.kvk_base_url) or "",
+            kvk_api_key=_env("KVK_API_KEY"),
+            kvk_api_key_secret_arn=_env("KVK_API_KEY_SECRET_ARN"),
+            vies_base_url=_env("VIES_BASE_URL", organisation_defaults.vies_base_url) or "",
+            peppol_queue_url=_env("PEPPOL_QUEUE_URL", "") or "",
+            plan_limits={"free": int(_env("FREE_PLAN_ORGANISATIONS", "2") or 2)},
         ),
         auth=AuthSettings(
             activation_ttl_hours=int(_env("ACTIVATION_TTL_HOURS", "24") or 24),

@@ -15,6 +15,10 @@ SK = "sk"
 TTL_ATTRIBUTE = "expires_ttl"
 TOKEN_INDEX = "by_token_hash"
 TOKEN_INDEX_KEY = "token_hash"
+# Organisations waiting for an operator's review, oldest first (a sparse index).
+REVIEW_INDEX = "by_review_queue"
+REVIEW_INDEX_KEY = "review_queue"
+REVIEW_INDEX_SORT_KEY = "requested_at"
 
 
 class TransactionCancelled(Exception):
@@ -25,11 +29,12 @@ class TransactionCancelled(Exception):
         self.reasons = reasons
 
     @property
+    def failed_indexes(self) -> list[int]:
+        return [index for index, reason in enumerate(self.reasons) if reason == "ConditionalCheckFailed"]
+
+    @property
     def failed_index(self) -> int | None:
-        for index, reason in enumerate(self.reasons):
-            if reason == "ConditionalCheckFailed":
-                return index
-        return None
+        return next(iter(self.failed_indexes), None)
 
     @property
     def conflicted(self) -> bool:
@@ -107,6 +112,26 @@ class Table:
             TransactItems=[{"Get": {"TableName": self.name, "Key": key(pk, sk)}} for pk, sk in keys]
         )
         return [from_item(r["Item"]) if r.get("Item") else None for r in response["Responses"]]
+
+    def query_partition(self, pk: str, sk_prefix: str | None = None) -> list[dict[str, Any]]:
+        """Every item of a partition (or those whose sort key starts with ``sk_prefix``)."""
+        condition, values = "pk = :pk", {":pk": {"S": pk}}
+        if sk_prefix:
+            condition += " AND begins_with(sk, :prefix)"
+            values[":prefix"] = {"S": sk_prefix}
+        items: list[dict[str, Any]] = []
+        params: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ConsistentRead": True,
+        }
+        while True:
+            response = self.client.query(**params)
+            items.extend(from_item(item) for item in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return items
+            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def query_index(self, index: str, attribute: str, value: str) -> list[dict[str, Any]]:
         response = self.client.query(
@@ -195,16 +220,8 @@ class Table:
         values: dict[str, Any],
         condition: str | None = None,
     ) -> TransactItem:
-        params: dict[str, Any] = {
-            "TableName": self.name,
-            "Key": key(pk, sk),
-            "UpdateExpression": update,
-            "ExpressionAttributeNames": names,
-        }
-        if values:
-            params["ExpressionAttributeValues"] = to_item(values)
-        if condition:
-            params["ConditionExpression"] = condition
+        params: dict[str, Any] = {"TableName": self.name, "Key": key(pk, sk), "UpdateExpression": update}
+        self._add_condition(params, condition, names, values)
         return TransactItem("Update", params)
 
     def check(

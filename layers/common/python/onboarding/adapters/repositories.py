@@ -418,7 +418,7 @@ class EnvironmentRepository:
 
     def get(self, environment_id: str) -> Environment | None:
         item = self.table.get(f"ENV#{environment_id}", "ENV")
-        return self._environment(item) if item else None
+        return self.environment(item) if item else None
 
     def put_item(self, environment: Environment) -> TransactItem:
         return self.table.put(
@@ -452,7 +452,7 @@ class EnvironmentRepository:
         )
 
     @staticmethod
-    def _environment(item: dict[str, Any]) -> Environment:
+    def environment(item: dict[str, Any]) -> Environment:
         return Environment(
             id=item["id"],
             name=item["name"],

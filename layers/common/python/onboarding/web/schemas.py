@@ -72,7 +72,7 @@ BODY_ERRORS = (400, 413, 415, 422)
 
 def documented(
     status: int,
-    model: type[BaseModel] | None,
+    model: Any,  # a response model, list[Model], or None
     *errors: int,
     description: str = "OK",
     content_type: str = "application/json",

@@ -1,0 +1,189 @@
+"""The organisations function's API contract (see ../shared/API.md, "Organisations")."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, StringConstraints, model_validator
+
+from onboarding.web.schemas import Email, RequestBody
+
+KVK_NUMBER_PATTERN = r"^\d{8}$"
+KvkNumber = Annotated[str, StringConstraints(pattern=KVK_NUMBER_PATTERN), Field(examples=["68750110"])]
+Country = Annotated[
+    str, StringConstraints(pattern=r"^[A-Z]{2}$"), Field(description="ISO 3166-1 alpha-2", examples=["NL"])
+]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class AddressIn(RequestBody):
+    street: Text
+    postal_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+    city: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    country: Country | None = Field(default=None, description="Repeats the organisation's country")
+
+
+class ContactIn(RequestBody):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    email: Email | None = None
+    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()\-]{6,20}$")] | None = None
+
+
+class IdentifierIn(RequestBody):
+    scheme: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=20),
+        Field(description="ICD code (0106, 9944, ...) or Peppol scheme id (NL:KVK)", examples=["0106"]),
+    ]
+    value: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+        Field(examples=["68750110"]),
+    ]
+
+
+class OrganisationCreate(RequestBody):
+    """Either ``{"kvk_number"}`` (the rest comes from the KvK) or by hand: ``name``, ``country``,
+    ``address`` and optionally ``identifiers`` (the first becomes primary) and ``contact``."""
+
+    kvk_number: KvkNumber | None = None
+    name: Text | None = None
+    country: Country | None = None
+    address: AddressIn | None = None
+    identifiers: Annotated[list[IdentifierIn], Field(max_length=10)] = Field(default_factory=list)
+    contact: ContactIn | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> OrganisationCreate:
+        if self.kvk_number is not None:
+            if self.name or self.country or self.address or self.identifiers:
+                raise ValueError("Give either kvk_number alone, or name, country and address (by hand).")
+        else:
+            missing = [f for f in ("name", "country", "address") if getattr(self, f) is None]
+            if missing:
+                raise ValueError(
+                    f"By hand, {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} required "
+                    "(or give only kvk_number)."
+                )
+        return self
+
+
+class OrganisationUpdate(RequestBody):
+    name: Text | None = None
+    address: AddressIn | None = None
+    contact: ContactIn | None = None
+
+
+class AddressOut(BaseModel):
+    street: str
+    postal_code: str
+    city: str
+    country: str
+
+
+class ContactOut(BaseModel):
+    name: str | None
+    email: str | None
+    phone: str | None
+
+
+class PeppolOut(BaseModel):
+    send: str
+    receive: str
+
+
+class IdentifierOut(BaseModel):
+    scheme: str
+    value: str
+    participant_id: str
+    primary: bool
+    verification: Literal["unverified", "verified", "rejected", "inconclusive"]
+    peppol: PeppolOut
+
+
+class ReceivingOut(BaseModel):
+    enabled: bool
+    prompt: Literal["ask", "later", "never"]
+
+
+class ActivationOut(BaseModel):
+    method: str
+    requested_at: datetime
+    decided_at: datetime | None
+    decided_by: str | None
+    reason: str | None
+
+
+class OrganisationOut(BaseModel):
+    id: str
+    name: str
+    country: str
+    address: AddressOut
+    contact: ContactOut
+    kvk_number: str | None
+    rsin: str | None
+    legal_form: str | None
+    status: Literal["draft", "pending_review", "active", "rejected"]
+    identifiers: list[IdentifierOut]
+    receiving: ReceivingOut
+    activation: ActivationOut | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class SearchResultOut(BaseModel):
+    kvk_number: str
+    name: str
+    city: str | None
+    type: str
+    active: bool
+
+
+class VerificationOut(BaseModel):
+    verification: Literal["verified", "rejected", "inconclusive"]
+    source: Literal["vies", "kvk"]
+    details: dict[str, Any]
+
+
+class ActivationRequest(RequestBody):
+    method: Literal["manual_review"] = Field(description="How the request is checked: an operator reviews it")
+
+
+class ActivationStatusOut(BaseModel):
+    status: Literal["pending_review"]
+
+
+class DecisionRequest(RequestBody):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+
+
+class ReceivingRequest(RequestBody):
+    enabled: bool
+    accept_costs: bool = Field(description="Must be true to enable: receiving is a paid service")
+
+
+class ReceivingStatusOut(BaseModel):
+    enabled: bool
+    registration_job_id: str | None
+
+
+class ReceivePromptRequest(RequestBody):
+    choice: Literal["enable", "later", "never"]
+
+
+class ActivationRequestOut(BaseModel):
+    organisation_id: str
+    environment_id: str
+    name: str
+    method: str
+    requested_at: datetime
+
+
+class CreditRequest(RequestBody):
+    amount_cents: Annotated[int, Field(gt=0, le=100_000_000, description="A positive amount in cents")]
+
+
+class CreditOut(BaseModel):
+    balance_cents: int
+    currency: Literal["EUR"]

@@ -1,0 +1,535 @@
+"""Organisations: plain logic over repositories and the KvK, VIES and queue adapters.
+
+Checks answer in the order of the API contract: the body (422), the resource (404, also for
+another tenant's), the caller's role (403), the resource's state (409), credit or plan (402).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from onboarding.accounts import require_admin
+from onboarding.adapters.kvk import KvkClient, KvkProfile, KvkSearchResult, KvkUnavailable
+from onboarding.adapters.organisations import CreditRepository, OrganisationRepository
+from onboarding.adapters.queue import QueueUnavailable, RegistrationQueue
+from onboarding.adapters.repositories import EnvironmentRepository
+from onboarding.adapters.vies import ViesClient
+from onboarding.domain import errors
+from onboarding.domain.identifiers import InvalidIdentifier, ParsedIdentifier, parse, parse_participant_id
+from onboarding.domain.models import Environment, User
+from onboarding.domain.organisations import (
+    ActivationReview,
+    Address,
+    Capability,
+    Contact,
+    Identifier,
+    JobEvent,
+    JobStatus,
+    Organisation,
+    OrganisationStatus,
+    PeppolState,
+    ReceivePrompt,
+    RegistrationAction,
+    RegistrationJob,
+    RegistrationMessage,
+    Verification,
+)
+from onboarding.domain.rules import now
+from onboarding.observability import logger, metrics
+from onboarding.settings import Settings
+
+
+class KvkNotFound(errors.NotFound):
+    code = "kvk_not_found"
+    message = "The KvK does not know this KvK number."
+
+
+class KvkUnavailableError(errors.ServiceUnavailable):
+    code = "kvk_unavailable"
+    message = "The KvK cannot be reached right now. Try again in a minute, or add the organisation by hand."
+
+
+class OrganisationActive(errors.Conflict):
+    code = "organisation_active"
+    message = "An active organisation's name and address cannot change; they were verified and registered."
+
+
+class OrganisationNotActive(errors.Conflict):
+    code = "organisation_not_active"
+    message = "The organisation must be active for this."
+
+
+class RegisteredOnPeppol(errors.Conflict):
+    code = "registered_on_peppol"
+    message = "This is registered on Peppol (or being registered): deregister it first."
+
+
+@dataclass(frozen=True)
+class IdentifierInput:
+    scheme: str
+    value: str
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    verification: Verification
+    source: str
+    details: dict[str, Any]
+
+
+@dataclass
+class OrganisationService:
+    settings: Settings
+    organisations: OrganisationRepository
+    environments: EnvironmentRepository
+    credit: CreditRepository
+    kvk: KvkClient
+    vies: ViesClient
+    queue: RegistrationQueue
+    clock: Callable[[], datetime] = field(default=now)
+
+    # --- KvK search -------------------------------------------------------------------------
+    def search(self, *, kvk_number: str | None, name: str | None) -> list[KvkSearchResult]:
+        if bool(kvk_number) == bool(name):
+            raise errors.InvalidInput("query", "Search by either kvk_number or name.")
+        try:
+            return self.kvk.search(kvk_number=kvk_number, name=name)
+        except KvkUnavailable as exc:
+            logger.warning("kvk unavailable", extra={"reason": str(exc)})
+            raise KvkUnavailableError from exc
+
+    # --- Organisations ----------------------------------------------------------------------
+    def create_from_kvk(self, user: User, kvk_number: str) -> Organisation:
+        try:
+            profile = self.kvk.profile(kvk_number)
+        except KvkUnavailable as exc:
+            raise KvkUnavailableError from exc
+        if profile is None:
+            raise KvkNotFound
+        if not profile.active:
+            raise errors.InvalidInput(
+                "body.kvk_number", "This organisation is no longer registered at the KvK."
+            )
+        require_admin(user)
+        moment = self.clock()
+        kvk_identifier = Identifier(
+            scheme="0106",
+            value=profile.kvk_number,
+            participant_id=f"0106:{profile.kvk_number}",
+            primary=True,
+            verification=Verification.VERIFIED,
+            verification_source="kvk",
+            verified_at=moment,
+        )
+        organisation = Organisation(
+            id=str(uuid.uuid4()),
+            environment_id=user.environment_id,
+            name=profile.name,
+            country="NL",
+            address=_address(profile),
+            kvk_number=profile.kvk_number,
+            rsin=profile.rsin,
+            legal_form=profile.legal_form,
+            identifiers=(kvk_identifier,),
+            created_at=moment,
+            updated_at=moment,
+        )
+        return self._create(organisation)
+
+    def create_by_hand(
+        self,
+        user: User,
+        *,
+        name: str,
+        country: str,
+        address: dict[str, Any],
+        identifiers: list[IdentifierInput],
+        contact: dict[str, Any] | None,
+    ) -> Organisation:
+        parsed = [self._parse(f"body.identifiers.{i}", given, country) for i, given in enumerate(identifiers)]
+        keys = [p.participant_id.lower() for p in parsed]
+        if len(set(keys)) != len(keys):
+            raise errors.InvalidInput("body.identifiers", "The same identifier is given twice.")
+        _check_address_country(address, country)
+        require_admin(user)
+        moment = self.clock()
+        organisation = Organisation(
+            id=str(uuid.uuid4()),
+            environment_id=user.environment_id,
+            name=name,
+            country=country,
+            address=Address(**{**address, "country": country}),
+            contact=Contact(**(contact or {})),
+            kvk_number=next((p.value for p in parsed if p.scheme.icd == "0106"), None),
+            identifiers=tuple(
+                Identifier(
+                    scheme=p.scheme.icd, value=p.value, participant_id=p.participant_id, primary=index == 0
+                )
+                for index, p in enumerate(parsed)
+            ),
+            created_at=moment,
+            updated_at=moment,
+        )
+        return self._create(organisation)
+
+    def _create(self, organisation: Organisation) -> Organisation:
+        environment = self._environment(organisation.environment_id)
+        limit = self.settings.organisations.plan_limits.get(environment.plan.value, 0)
+        self.organisations.create(organisation, plan_limit=limit)
+        metrics.add_metric(name="OrganisationsCreated", unit="Count", value=1)
+        return organisation
+
+    def get(self, user: User, organisation_id: str) -> Organisation:
+        """Only the caller's own environment is looked in: another tenant's is simply not found."""
+        found = self.organisations.get(user.environment_id, organisation_id)
+        if found is None:
+            raise errors.NotFound("There is no such organisation.")
+        return found
+
+    def list_organisations(self, user: User) -> list[Organisation]:
+        return self.organisations.in_environment(user.environment_id)
+
+    def update(self, user: User, organisation_id: str, changes: dict[str, Any]) -> Organisation:
+        organisation = self.get(user, organisation_id)
+        require_admin(user)
+        if not changes:
+            return organisation
+        locked = {"name", "address"} & changes.keys()
+        if locked and organisation.status in (OrganisationStatus.ACTIVE, OrganisationStatus.PENDING_REVIEW):
+            raise OrganisationActive
+        update: dict[str, Any] = {}
+        if "name" in changes:
+            update["name"] = changes["name"]
+        if "address" in changes:
+            _check_address_country(changes["address"], organisation.country)
+            update["address"] = Address(**{**changes["address"], "country": organisation.country})
+        if "contact" in changes:
+            update["contact"] = organisation.contact.model_copy(update=changes["contact"])
+        return self._save(organisation, **update)
+
+    def delete(self, user: User, organisation_id: str) -> None:
+        organisation = self.get(user, organisation_id)
+        require_admin(user)
+        if organisation.on_peppol:
+            raise RegisteredOnPeppol
+        self.organisations.delete(organisation)
+
+    # --- Identifiers ------------------------------------------------------------------------
+    def add_identifier(self, user: User, organisation_id: str, given: IdentifierInput) -> Identifier:
+        organisation = self.get(user, organisation_id)
+        parsed = self._parse("body", given, organisation.country)
+        require_admin(user)
+        if organisation.identifier(parsed.participant_id.lower()):
+            raise errors.Conflict("The organisation already has this identifier.", code="identifier_exists")
+        identifier = Identifier(
+            scheme=parsed.scheme.icd,
+            value=parsed.value,
+            participant_id=parsed.participant_id,
+            primary=not organisation.primary_identifiers,
+        )
+        self._save(
+            organisation, claim=identifier.participant_id, identifiers=(*organisation.identifiers, identifier)
+        )
+        return identifier
+
+    def remove_identifier(self, user: User, organisation_id: str, participant_id: str) -> None:
+        organisation = self.get(user, organisation_id)
+        identifier = self._identifier_of(organisation, participant_id)
+        require_admin(user)
+        if identifier.on_peppol:
+            raise RegisteredOnPeppol
+        remaining = [i for i in organisation.identifiers if i.participant_id != identifier.participant_id]
+        if identifier.primary and remaining:  # the next one takes over, so one stays primary
+            remaining[0] = remaining[0].model_copy(update={"primary": True})
+        self._save(organisation, release=identifier.participant_id, identifiers=tuple(remaining))
+
+    def verify_identifier(self, user: User, organisation_id: str, participant_id: str) -> VerificationResult:
+        organisation = self.get(user, organisation_id)
+        identifier = self._identifier_of(organisation, participant_id)
+        require_admin(user)
+        parsed = parse(identifier.scheme, identifier.value)
+        if parsed.scheme.vat_country:
+            result = self._verify_vat(parsed)
+        elif parsed.scheme.icd == "0106":
+            result = self._verify_kvk(parsed, organisation)
+        else:
+            raise errors.InvalidInput(
+                "participant_id",
+                f"There is no registry to verify a {parsed.scheme.name} against.",
+                code="verification_not_supported",
+            )
+        verified_at = self.clock() if result.verification is Verification.VERIFIED else identifier.verified_at
+        changed = identifier.model_copy(
+            update={
+                "verification": result.verification,
+                "verification_source": result.source,
+                "verified_at": verified_at,
+            }
+        )
+        self._save(
+            organisation,
+            identifiers=tuple(
+                changed if i.participant_id == identifier.participant_id else i
+                for i in organisation.identifiers
+            ),
+        )
+        metrics.add_metric(name=f"Verification{result.verification.value.title()}", unit="Count", value=1)
+        return result
+
+    def _verify_vat(self, parsed: ParsedIdentifier) -> VerificationResult:
+        country = parsed.scheme.vat_country or ""
+        number = parsed.value[len(country) :] if parsed.value.startswith(country) else parsed.value
+        checked = self.vies.check(country, number)
+        verification = {
+            "valid": Verification.VERIFIED,
+            "invalid": Verification.REJECTED,
+            "inconclusive": Verification.INCONCLUSIVE,
+        }[checked.outcome]
+        details = {
+            "name": checked.name,
+            "address": checked.address,
+            "request_date": checked.request_date,
+            "error": checked.error,
+        }
+        if verification is Verification.INCONCLUSIVE:
+            details["retry"] = "VIES could not answer for now; verify again later."
+        return VerificationResult(verification, "vies", details)
+
+    def _verify_kvk(self, parsed: ParsedIdentifier, organisation: Organisation) -> VerificationResult:
+        try:
+            profile = self.kvk.profile(parsed.value)
+        except KvkUnavailable as exc:
+            return VerificationResult(
+                Verification.INCONCLUSIVE,
+                "kvk",
+                {"error": str(exc), "retry": "The KvK could not answer for now; verify again later."},
+            )
+        if profile is None or not profile.active:
+            return VerificationResult(Verification.REJECTED, "kvk", {"name": None, "registered": False})
+        return VerificationResult(
+            Verification.VERIFIED,
+            "kvk",
+            {
+                "name": profile.name,
+                "registered": True,
+                "name_matches": _same_name(profile.name, organisation.name),
+            },
+        )
+
+    # --- Activation -------------------------------------------------------------------------
+    def request_activation(self, user: User, organisation_id: str, method: str) -> Organisation:
+        organisation = self.get(user, organisation_id)
+        require_admin(user)
+        if organisation.status is OrganisationStatus.ACTIVE:
+            raise errors.Conflict("The organisation is already active.", code="organisation_active")
+        if organisation.status is OrganisationStatus.PENDING_REVIEW:
+            raise errors.Conflict(
+                "Activation was already requested; an operator will review it.", code="activation_pending"
+            )
+        if len(organisation.primary_identifiers) != 1:
+            raise errors.Conflict(
+                "Activation needs exactly one primary identifier (preferably the KvK number).",
+                code="primary_identifier_required",
+            )
+        review = ActivationReview(method=method, requested_at=self.clock(), requested_by=user.id)
+        return self._save(organisation, status=OrganisationStatus.PENDING_REVIEW, activation=review)
+
+    def activation_requests(self) -> list[Organisation]:
+        return self.organisations.pending_review()
+
+    def decide(self, operator: str, organisation_id: str, decision: str, reason: str | None) -> Organisation:
+        environment_id = self.organisations.environment_of(organisation_id)
+        organisation = self.organisations.get(environment_id, organisation_id) if environment_id else None
+        if organisation is None:
+            raise errors.NotFound("There is no such organisation.")
+        if organisation.status is not OrganisationStatus.PENDING_REVIEW or organisation.activation is None:
+            raise errors.Conflict("This organisation is not waiting for a review.", code="not_pending_review")
+        moment = self.clock()
+        review = organisation.activation.model_copy(
+            update={"decided_at": moment, "decided_by": operator, "reason": reason}
+        )
+        if decision == "reject":
+            return self._save(organisation, status=OrganisationStatus.REJECTED, activation=review)
+        # Approved: active, and its primary identifier goes on Peppol for sending.
+        primary = organisation.primary_identifiers[0]
+        job = self._job(organisation, primary, RegistrationAction.REGISTER, Capability.SEND)
+        identifiers = tuple(
+            i.model_copy(update={"send": PeppolState.PENDING})
+            if i.participant_id == primary.participant_id
+            else i
+            for i in organisation.identifiers
+        )
+        saved = self._save(
+            organisation,
+            status=OrganisationStatus.ACTIVE,
+            activation=review,
+            identifiers=identifiers,
+            jobs=(job,),
+        )
+        self._dispatch(job)
+        return saved
+
+    # --- Receiving --------------------------------------------------------------------------
+    def set_receiving(
+        self, user: User, organisation_id: str, *, enabled: bool, accept_costs: bool
+    ) -> Organisation:
+        if enabled and not accept_costs:
+            raise errors.InvalidInput(
+                "body.accept_costs",
+                "Receiving e-invoices is a paid service: accept the costs to enable it.",
+                code="costs_not_accepted",
+            )
+        organisation = self.get(user, organisation_id)
+        require_admin(user)
+        if organisation.status is not OrganisationStatus.ACTIVE:
+            raise OrganisationNotActive
+        if enabled == organisation.receiving.enabled:
+            return organisation  # already so; the latest job stands
+        primary = organisation.primary_identifiers[0]
+        action = RegistrationAction.REGISTER if enabled else RegistrationAction.DEREGISTER
+        job = self._job(organisation, primary, action, Capability.RECEIVE)
+        state = PeppolState.PENDING if enabled else PeppolState.DEREGISTERING
+        identifiers = tuple(
+            i.model_copy(update={"receive": state}) if i.participant_id == primary.participant_id else i
+            for i in organisation.identifiers
+        )
+        receiving = organisation.receiving.model_copy(
+            update={"enabled": enabled, "registration_job_id": job.id}
+        )
+        saved = self._save(
+            organisation, receiving=receiving, identifiers=identifiers, jobs=(job,), require_credit=enabled
+        )
+        self._dispatch(job)
+        return saved
+
+    def answer_receive_prompt(self, user: User, organisation_id: str, choice: str) -> Organisation:
+        if choice == "enable":
+            return self.set_receiving(user, organisation_id, enabled=True, accept_costs=True)
+        organisation = self.get(user, organisation_id)
+        require_admin(user)
+        prompt = ReceivePrompt.LATER if choice == "later" else ReceivePrompt.NEVER
+        return self._save(
+            organisation, receiving=organisation.receiving.model_copy(update={"prompt": prompt})
+        )
+
+    # --- Credit (operators) -----------------------------------------------------------------
+    def add_credit(self, environment_id: str, amount_cents: int) -> Environment:
+        environment = self.credit.add(environment_id, amount_cents, self.clock())
+        logger.info("credit added", extra={"environment_id": environment_id, "amount_cents": amount_cents})
+        return environment
+
+    # --- helpers ----------------------------------------------------------------------------
+    def _environment(self, environment_id: str) -> Environment:
+        environment = self.environments.get(environment_id)
+        if environment is None:
+            raise errors.NotFound("Your environment does not exist.")
+        return environment
+
+    @staticmethod
+    def _parse(field_name: str, given: IdentifierInput, country: str) -> ParsedIdentifier:
+        try:
+            parsed = parse(given.scheme, given.value)
+        except InvalidIdentifier as exc:
+            where = f"{field_name}.scheme" if exc.reason == "unknown_scheme" else f"{field_name}.value"
+            raise errors.InvalidInput(where, exc.message, code=f"invalid_identifier_{exc.reason}") from exc
+        if parsed.scheme.country and parsed.scheme.country != country:
+            raise errors.InvalidInput(
+                f"{field_name}.scheme",
+                f"A {parsed.scheme.name} belongs to an organisation in "
+                f"{parsed.scheme.country}, not {country}.",
+                code="invalid_identifier_country",
+            )
+        return parsed
+
+    @staticmethod
+    def _identifier_of(organisation: Organisation, participant_id: str) -> Identifier:
+        try:
+            key = parse_participant_id(participant_id).participant_id.lower()
+        except InvalidIdentifier:
+            key = participant_id.strip().lower()
+        identifier = organisation.identifier(key)
+        if identifier is None:
+            raise errors.NotFound("The organisation has no such identifier.")
+        return identifier
+
+    def _save(
+        self,
+        organisation: Organisation,
+        *,
+        claim: str | None = None,
+        release: str | None = None,
+        jobs: tuple[RegistrationJob, ...] = (),
+        require_credit: bool = False,
+        **changes: Any,
+    ) -> Organisation:
+        updated = organisation.model_copy(
+            update={**changes, "updated_at": self.clock(), "version": organisation.version + 1}
+        )
+        return self.organisations.save(
+            updated,
+            previous_version=organisation.version,
+            claim=claim,
+            release=release,
+            jobs=jobs,
+            require_credit=require_credit,
+        )
+
+    def _job(
+        self,
+        organisation: Organisation,
+        identifier: Identifier,
+        action: RegistrationAction,
+        capability: Capability,
+    ) -> RegistrationJob:
+        moment = self.clock()
+        return RegistrationJob(
+            id=str(uuid.uuid4()),
+            organisation_id=organisation.id,
+            environment_id=organisation.environment_id,
+            participant_id=identifier.participant_id,
+            action=action,
+            capability=capability,
+            created_at=moment,
+            history=(JobEvent(status=JobStatus.QUEUED, at=moment),),
+        )
+
+    def _dispatch(self, job: RegistrationJob) -> None:
+        """Put the (already recorded) job on the queue. If SQS fails the job stays recorded as
+        queued and undispatched, and is picked up again rather than lost."""
+        message = RegistrationMessage(
+            job_id=job.id,
+            organisation_id=job.organisation_id,
+            environment_id=job.environment_id,
+            participant_id=job.participant_id,
+            action=job.action,
+            capability=job.capability,
+        )
+        try:
+            self.queue.send(message)
+        except QueueUnavailable as exc:
+            logger.error("registration job not dispatched", extra={"job_id": job.id, "reason": str(exc)})
+            metrics.add_metric(name="JobsNotDispatched", unit="Count", value=1)
+            return
+        self.organisations.jobs.mark_dispatched(job.id, self.clock())
+
+
+def _address(profile: KvkProfile) -> Address:
+    return Address(
+        street=profile.street or "",
+        postal_code=profile.postal_code or "",
+        city=profile.city or "",
+        country=profile.country,
+    )
+
+
+def _check_address_country(address: dict[str, Any], country: str) -> None:
+    if address.get("country") not in (None, country):
+        raise errors.InvalidInput("body.address.country", "The address's country must be the organisation's.")
+
+
+def _same_name(a: str, b: str) -> bool:
+    return " ".join(a.lower().split()) == " ".join(b.lower().split())
