@@ -21,6 +21,9 @@ class StageConfig(BaseModel):
     deletion_protection: bool = True
     cognito_plus: bool = Field(default=False, description="Cognito Plus plan: threat protection")
     log_retention_days: int = 90
+    kvk_base_url: str = Field(default="https://api.kvk.nl/test", description="KvK test or production API")
+    vies_base_url: str = "https://ec.europa.eu/taxation_customs/vies/rest-api"
+    free_plan_organisations: int = 2
 
     def name(self, resource: str) -> str:
         return f"{self.prefix}-{self.stage}-{resource}"

@@ -12,6 +12,7 @@ from infra.constructs.functions import Functions
 from infra.constructs.identity import Identity
 from infra.constructs.mail import Mail
 from infra.constructs.messaging import Messaging
+from infra.constructs.secrets import Secrets
 
 
 class PlatformStack(cdk.Stack):
@@ -21,6 +22,7 @@ class PlatformStack(cdk.Stack):
         identity = Identity(self, "Identity", config=config)
         mail = Mail(self, "Mail", config=config)
         messaging = Messaging(self, "Messaging", config=config)
+        secrets = Secrets(self, "Secrets", config=config)
         api = Api(self, "Api", config=config, identity=identity)
         functions = Functions(
             self,
@@ -30,6 +32,7 @@ class PlatformStack(cdk.Stack):
             identity=identity,
             mail=mail,
             messaging=messaging,
+            secrets=secrets,
             public_url=config.public_url or api.url,
         )
         api.add_routes(functions.functions)

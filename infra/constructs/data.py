@@ -35,6 +35,9 @@ class Data(Construct):
                     partition_key=dynamodb.Attribute(
                         name=index.partition_key, type=dynamodb.AttributeType.STRING
                     ),
+                    sort_key=dynamodb.Attribute(name=index.sort_key, type=dynamodb.AttributeType.STRING)
+                    if index.sort_key
+                    else None,
                 )
                 for index in spec.indexes
             ],

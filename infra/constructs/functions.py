@@ -16,6 +16,7 @@ from infra.constructs.identity import Identity
 from infra.constructs.mail import Mail
 from infra.constructs.messaging import Messaging
 from infra.constructs.nag import acknowledge
+from infra.constructs.secrets import Secrets
 from infra.platform import PLATFORM, ROOT, FunctionSpec
 
 LAYER_BUILD = ROOT / "build" / "layer"
@@ -45,6 +46,7 @@ class Functions(Construct):
         identity: Identity,
         mail: Mail,
         messaging: Messaging,
+        secrets: Secrets,
         public_url: str,
     ) -> None:
         super().__init__(scope, id)
@@ -67,6 +69,10 @@ class Functions(Construct):
             "MAIL_SENDER": mail.sender,
             "MAIL_CONFIGURATION_SET": mail.configuration_set.configuration_set_name,
             "PEPPOL_QUEUE_URL": messaging.queues["peppol-registrations"].queue_url,
+            "KVK_BASE_URL": config.kvk_base_url,
+            "KVK_API_KEY_SECRET_ARN": secrets.secrets["kvk-api-key"].secret_arn,
+            "VIES_BASE_URL": config.vies_base_url,
+            "FREE_PLAN_ORGANISATIONS": str(config.free_plan_organisations),
             "CORS_ALLOWED_ORIGINS": ",".join(config.cors_origins) or "*",
             "POWERTOOLS_METRICS_NAMESPACE": "PeppolOnboarding",
             "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -74,6 +80,21 @@ class Functions(Construct):
         self.functions: dict[str, lambda_.Function] = {}
         for spec in PLATFORM.functions:
             self.functions[spec.name] = self._function(spec, config, environment, data, identity, mail)
+            role = self.functions[spec.name].role
+            assert role is not None
+            for queue in spec.sends_to_queues:
+                role.add_to_principal_policy(
+                    iam.PolicyStatement(
+                        actions=["sqs:SendMessage"], resources=[messaging.queues[queue].queue_arn]
+                    )
+                )
+            for secret in spec.reads_secrets:
+                role.add_to_principal_policy(
+                    iam.PolicyStatement(
+                        actions=["secretsmanager:GetSecretValue"],
+                        resources=[secrets.secrets[secret].secret_arn],
+                    )
+                )
 
     def _function(
         self,

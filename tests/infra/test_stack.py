@@ -52,7 +52,7 @@ def test_table_has_keys_gsi_ttl_and_point_in_time_recovery(synthesized: dict[str
             ],
             "BillingMode": "PAY_PER_REQUEST",
             "TimeToLiveSpecification": {"AttributeName": "expires_ttl", "Enabled": True},
-            "GlobalSecondaryIndexes": [Match.object_like({"IndexName": "by_token_hash"})],
+            "GlobalSecondaryIndexes": Match.array_with([Match.object_like({"IndexName": "by_token_hash"})]),
             "Replicas": [
                 Match.object_like({"PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True}})
             ],
@@ -103,7 +103,7 @@ def test_every_route_exists_with_the_right_authorization(synthesized: dict[str, 
         props = method["Properties"]
         by_type[props["AuthorizationType"]] = by_type.get(props["AuthorizationType"], 0) + 1
         if props["AuthorizationType"] == "COGNITO_USER_POOLS":
-            assert props["HttpMethod"] in {"GET", "PATCH", "POST"}
+            assert props["HttpMethod"] in {"GET", "PATCH", "POST", "PUT", "DELETE"}
     assert by_type["COGNITO_USER_POOLS"] == sum(1 for r in routes() if r.secured)
     lambda_methods = [
         m for m in methods.values() if m["Properties"]["Integration"].get("Type") == "AWS_PROXY"
@@ -220,4 +220,75 @@ def test_mail_identity_and_configuration_set(synthesized: dict[str, Any]) -> Non
 def test_outputs_for_scripts(synthesized: dict[str, Any]) -> None:
     assert {"ApiUrl", "UserPoolId", "ApiClientId", "TableName", "PeppolQueueUrl"} <= set(
         synthesized["json"]["Outputs"]
+    )
+
+
+def _role_statements(synthesized: dict[str, Any], function_name: str) -> list[dict[str, Any]]:
+    functions = _resources(synthesized, "AWS::Lambda::Function")
+    [function] = [
+        f for f in functions.values() if f["Properties"]["FunctionName"].endswith(f"-{function_name}")
+    ]
+    role = function["Properties"]["Role"]["Fn::GetAtt"][0]
+    policies = [
+        p
+        for p in _resources(synthesized, "AWS::IAM::Policy").values()
+        if {"Ref": role} in p["Properties"]["Roles"]
+    ]
+    return [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]]
+
+
+def _actions(statements: list[dict[str, Any]]) -> set[str]:
+    return {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+
+
+def test_only_the_organisations_function_sends_to_the_queue_and_reads_the_kvk_key(
+    synthesized: dict[str, Any],
+) -> None:
+    organisations = _actions(_role_statements(synthesized, "organisations"))
+    auth = _actions(_role_statements(synthesized, "auth"))
+    assert {"sqs:SendMessage", "secretsmanager:GetSecretValue"} <= organisations
+    assert not {"sqs:SendMessage", "secretsmanager:GetSecretValue"} & auth
+    assert not any(a.startswith(("cognito-idp:", "ses:")) for a in organisations)
+
+
+def test_the_kvk_key_is_a_secret_and_the_functions_know_where_the_kvk_is(synthesized: dict[str, Any]) -> None:
+    synthesized["template"].resource_count_is("AWS::SecretsManager::Secret", 1)
+    synthesized["template"].has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Handler": "organisations_api.handler.lambda_handler",
+            "Timeout": 20,
+            "Environment": {
+                "Variables": Match.object_like(
+                    {
+                        "KVK_BASE_URL": "https://api.kvk.nl/test",
+                        "KVK_API_KEY_SECRET_ARN": {"Ref": Match.any_value()},
+                        "VIES_BASE_URL": Match.string_like_regexp("^https://ec.europa.eu/"),
+                        "FREE_PLAN_ORGANISATIONS": "2",
+                    }
+                )
+            },
+        },
+    )
+    variables = json.dumps(synthesized["json"])
+    assert 'KVK_API_KEY"' not in variables  # the key itself is never in the template
+
+
+def test_the_review_queue_index_is_sorted_by_request_time(synthesized: dict[str, Any]) -> None:
+    synthesized["template"].has_resource_properties(
+        "AWS::DynamoDB::GlobalTable",
+        {
+            "GlobalSecondaryIndexes": Match.array_with(
+                [
+                    {
+                        "IndexName": "by_review_queue",
+                        "KeySchema": [
+                            {"AttributeName": "review_queue", "KeyType": "HASH"},
+                            {"AttributeName": "requested_at", "KeyType": "RANGE"},
+                        ],
+                        "Projection": {"ProjectionType": "ALL"},
+                    }
+                ]
+            ),
+        },
     )
