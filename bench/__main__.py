@@ -52,12 +52,14 @@ def aws_calls() -> None:
     from infra.local.aws_calls import count_aws_calls
     from infra.local.bootstrap import bootstrap
     from infra.local.emulator import LocalAws
+    from infra.local.sandboxes import Sandboxes
 
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         os.environ.setdefault(name, "bench")  # the emulator accepts any credentials
     # The handlers' own log lines and metrics would drown the table.
     os.environ.update(POWERTOOLS_METRICS_DISABLED="true", POWERTOOLS_LOG_LEVEL="ERROR")
-    emulator = LocalAws().start()
+    emulator, sandboxes = LocalAws().start(), Sandboxes().start()
+    os.environ.update(sandboxes.environment())
     try:
         resources = bootstrap(emulator.endpoint_url, stage="bench")
         os.environ.update(resources.environment("https://bench.example"))
@@ -75,6 +77,7 @@ def aws_calls() -> None:
             if any(op.endswith(".Scan") for op in log.by_operation()):
                 raise SystemExit(f"{label} uses a Scan")
     finally:
+        sandboxes.stop()
         emulator.stop()
 
 

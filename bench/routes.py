@@ -25,20 +25,30 @@ class _Context:
 
 
 def _call(method: str, path: str, body: Any = None, claims: dict[str, str] | None = None) -> dict[str, Any]:
-    from auth_api.handler import lambda_handler
+    """Through the handler that serves the route, as API Gateway would route it."""
+    import importlib
 
+    from infra.platform import PLATFORM, routes
+
+    route = next(
+        r for r in routes() if r.method == method and r.pattern.match(path.split("?", maxsplit=1)[0])
+    )
+    handler_path = next(f.handler for f in PLATFORM.functions if f.name == route.function)
+    module, _, attribute = handler_path.rpartition(".")
+    handler = getattr(importlib.import_module(module), attribute)
     raw = json.dumps(body).encode() if body is not None else b""
+    headers = [("Content-Type", "application/json")]
     event = proxy_event(
         method=method,
         raw_path=path,
-        headers=[("Content-Type", "application/json")],
+        headers=headers,
         body=raw,
-        resource=path,
+        resource=route.path,
         path_parameters=None,
         source_ip="192.0.2.1",
         claims=claims,
     )
-    return lambda_handler(event, _Context())  # type: ignore[no-any-return]
+    return handler(event, _Context())  # type: ignore[no-any-return]
 
 
 def scenario(resources: Any) -> Iterator[tuple[str, Callable[[], int]]]:
@@ -46,11 +56,13 @@ def scenario(resources: Any) -> Iterator[tuple[str, Callable[[], int]]]:
     username = f"bench.{uuid.uuid4().hex[:6]}"
     state: dict[str, Any] = {}
 
-    def run(method: str, path: str, body: Any = None, secured: bool = False) -> Callable[[], int]:
+    def run(
+        method: str, path: str | Callable[[], str], body: Any = None, secured: bool = False
+    ) -> Callable[[], int]:
         def request() -> int:
             response = _call(
                 method,
-                path,
+                path() if callable(path) else path,
                 body() if callable(body) else body,
                 claims=state.get("claims") if secured else None,
             )
@@ -110,3 +122,33 @@ def scenario(resources: Any) -> Iterator[tuple[str, Callable[[], int]]]:
     yield "POST /me/terms", run("POST", "/me/terms", {"version": "2026-01"}, secured=True)
     yield "GET /environment", run("GET", "/environment", secured=True)
     yield "GET /auth/terms", run("GET", "/auth/terms")
+
+    def remember_organisation() -> int:
+        status = run("POST", "/organisations", {"kvk_number": "68750110"}, secured=True)()
+        state["organisation"] = state["last"]["id"]
+        return status
+
+    def organisation_path(suffix: str = "") -> str:
+        return f"/organisations/{state.get('organisation', '-')}{suffix}"
+
+    def at(method: str, suffix: str, body: Any = None) -> Callable[[], int]:
+        return run(method, lambda: organisation_path(suffix), body, secured=True)
+
+    yield (
+        "GET /organisations/search (calls the KvK)",
+        run("GET", "/organisations/search?kvk_number=68750110", secured=True),
+    )
+    yield "POST /organisations (from the KvK)", remember_organisation
+    yield "GET /organisations", run("GET", "/organisations", secured=True)
+    yield "GET /organisations/{id}", at("GET", "")
+    yield "PATCH /organisations/{id}", at("PATCH", "", {"contact": {"name": "Bench"}})
+    yield (
+        "POST /organisations/{id}/identifiers",
+        at("POST", "/identifiers", {"scheme": "9944", "value": "NL000099998B57"}),
+    )
+    yield (
+        "POST .../identifiers/{participant_id}/verify (VIES)",
+        at("POST", "/identifiers/9944:NL000099998B57/verify"),
+    )
+    yield "POST /organisations/{id}/activation", at("POST", "/activation", {"method": "manual_review"})
+    yield "GET /me (with organisations)", run("GET", "/me", secured=True)
