@@ -52,6 +52,106 @@ def running_here(endpoint_url: str) -> bool:
     return endpoint_url.rstrip("/") in _RUNNING
 
 
+def _patch_transactions() -> None:
+    """moto snapshots every table a transaction touches with a deep copy, to roll back: a
+    transaction then costs time in proportion to the *table* (about 300 ms at a thousand
+    items), and a busy local platform runs into client timeouts. With requests already
+    serialised, the same semantics cost only the touched items: check every condition
+    against the unchanged table first (the keys are distinct, so order cannot matter), write
+    only if all hold, and restore just the written items if a write itself fails."""
+    import copy
+
+    from moto.dynamodb.comparisons import get_filter_expression as filter_expression
+    from moto.dynamodb.exceptions import (
+        ConditionalCheckFailed,
+        MockValidationException,
+        MultipleTransactionsException,
+        TooManyTransactionsException,
+        TransactionCanceledException,
+        TransactWriteSingleOpException,
+    )
+    from moto.dynamodb.models import DynamoDBBackend
+
+    if getattr(DynamoDBBackend, "_peppol_fast_transactions", False):
+        return
+
+    def plan(self: Any, item: dict[str, Any], seen: set[tuple[str, str]]) -> tuple[Any, ...]:
+        """One item: its key, the item before, and why its condition fails (or None)."""
+        if len(item) > 1:
+            raise TransactWriteSingleOpException
+        op_type, op = next(iter(item.items()))
+        if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
+            raise MockValidationException("Unsupported transaction operation")
+        table = self.get_table(op["TableName"])
+        if op_type == "Put":
+            key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+            if table.range_key_attr is not None:
+                key[table.range_key_attr] = op["Item"][table.range_key_attr]
+        else:
+            key = op["Key"]
+        marker = (str(op["TableName"]), str(dict(sorted(key.items()))))
+        if marker in seen:
+            raise MultipleTransactionsException()
+        seen.add(marker)
+        current = self.get_item(op["TableName"], key)
+        condition = op.get("ConditionExpression")
+        error: tuple[Any, Any, Any] = (None, None, None)
+        if condition is not None and not filter_expression(
+            condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+        ).expr(current):
+            old = None
+            if current is not None and op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD":
+                old = current.to_json()["Attributes"]
+            error = ("ConditionalCheckFailed", ConditionalCheckFailed().message, old)  # type: ignore[attr-defined]
+        return op_type, op, key, copy.deepcopy(current), error
+
+    def apply(self: Any, op_type: str, op: dict[str, Any], key: dict[str, Any]) -> None:
+        names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+        if op_type == "Put":
+            self.put_item(
+                op["TableName"],
+                op["Item"],
+                expression_attribute_names=names,
+                expression_attribute_values=values,
+            )
+        elif op_type == "Delete":
+            self.delete_item(
+                op["TableName"], key, expression_attribute_names=names, expression_attribute_values=values
+            )
+        elif op_type == "Update":
+            self.update_item(
+                op["TableName"],
+                key,
+                update_expression=op["UpdateExpression"],
+                expression_attribute_names=names,
+                expression_attribute_values=values,
+            )
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        if len(transact_items) > 100:
+            raise TooManyTransactionsException()
+        seen: set[tuple[str, str]] = set()
+        planned = [plan(self, item, seen) for item in transact_items]
+        errors = [p[4] for p in planned]
+        if any(code is not None for code, _, _ in errors):
+            raise TransactionCanceledException(errors)
+        done: list[tuple[str, dict[str, Any], Any]] = []
+        try:
+            for op_type, op, key, before, _ in planned:
+                apply(self, op_type, op, key)
+                done.append((op["TableName"], key, before))
+        except Exception:
+            for table_name, key, before in reversed(done):  # put back exactly what was written
+                if before is None:
+                    self.delete_item(table_name, key)
+                else:
+                    self.put_item(table_name, before.to_json()["Attributes"])
+            raise
+
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    DynamoDBBackend._peppol_fast_transactions = True  # type: ignore[attr-defined]
+
+
 class LocalAws:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         import logging
@@ -63,6 +163,7 @@ class LocalAws:
         )
 
         _patch_moto_gaps()
+        _patch_transactions()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call is noise
         app = _Serialised(DomainDispatcherApplication(create_backend_app))
 

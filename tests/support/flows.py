@@ -34,7 +34,7 @@ def token_from(mail: dict[str, Any]) -> str:
     return found.group(1)
 
 
-def sign_up(resources: Any, email: str, *, ip: str = "203.0.113.77", language: str | None = None) -> str:
+def sign_up(resources: Any, email: str, *, ip: str | None = None, language: str | None = None) -> str:
     body: dict[str, Any] = {"email": email}
     if language:
         body["language"] = language
