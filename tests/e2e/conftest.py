@@ -63,6 +63,18 @@ class RunningPlatform:
         assert created.status_code == 201, created.text
         return username, self.login(username)
 
+    def make_operator(self, username: str) -> subprocess.CompletedProcess[str]:
+        """`make operator USERNAME=...`, as the README tells ops to run it."""
+        return subprocess.run(
+            ["make", "-s", "operator", f"USERNAME={username}"],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+
     def login(self, username: str) -> dict[str, Any]:
         response = self.http.post("/auth/token", json={"username": username, "password": PASSWORD})
         assert response.status_code == 200, response.text

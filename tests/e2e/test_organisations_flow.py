@@ -3,9 +3,6 @@ verify its VAT ID, ask for activation, an operator approves, credit, the receive
 
 from __future__ import annotations
 
-import subprocess
-
-from infra.platform import ROOT
 from tests.e2e.conftest import RunningPlatform
 
 
@@ -32,15 +29,7 @@ def test_an_admin_adds_activates_and_opts_in_to_receiving(platform: RunningPlatf
     assert http.post(f"{path}/activation", json={"method": "manual_review"}, headers=owner).status_code == 202
 
     operator_name, _ = platform.new_account("staff")
-    made = subprocess.run(
-        ["make", "-s", "operator", f"USERNAME={operator_name}"],
-        cwd=ROOT,
-        env=platform.env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    made = platform.make_operator(operator_name)
     assert made.returncode == 0, made.stderr
     staff = {"Authorization": f"Bearer {platform.login(operator_name)['id_token']}"}
     requests = http.get("/admin/activation-requests", headers=staff).json()
