@@ -562,3 +562,25 @@ def test_reading_an_organisation_takes_two_dynamodb_calls_and_listing_one_query(
     with count_aws_calls("dynamodb") as listing:
         assert len(admin.ok("GET", "/organisations")) == 2
     assert listing.by_operation()["dynamodb.Query"] == 1 and "dynamodb.Scan" not in listing.by_operation()
+
+
+def test_approving_after_the_primary_identifier_was_removed_is_409(admin: Account, operator: Account) -> None:
+    organisation = admin.ok("POST", "/organisations", 201, body=_by_hand())
+    path = f"/organisations/{organisation['id']}"
+    admin.ok("POST", f"{path}/activation", 202, body={"method": "manual_review"})
+    admin.ok("DELETE", f"{path}/identifiers/{organisation['identifiers'][0]['participant_id']}", 204)
+    response = operator.call("POST", f"/admin/organisations/{organisation['id']}/activation/approve")
+    assert (
+        response["statusCode"] == 409 and body_of(response)["error"]["code"] == "primary_identifier_required"
+    )
+    assert (
+        operator.ok("POST", f"/admin/organisations/{organisation['id']}/activation/reject")["status"]
+        == "rejected"
+    )
+
+
+def test_contact_emails_are_trimmed(admin: Account) -> None:
+    organisation = admin.ok(
+        "POST", "/organisations", 201, body=_by_hand(contact={"email": "  inkoop@example.nl "})
+    )
+    assert organisation["contact"]["email"] == "inkoop@example.nl"

@@ -115,3 +115,18 @@ def test_vies_hidden_name_and_address_become_none(vies: ViesClient) -> None:
 def test_vies_unreachable_is_inconclusive() -> None:
     result = ViesClient("http://127.0.0.1:9", timeout=1).check("NL", "000099998B57")
     assert result.outcome == "inconclusive" and result.error
+
+
+def test_kvk_answers_in_another_shape_mean_unavailable() -> None:
+    import httpx
+
+    def odd(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"resultaten": [{"naam": "no number"}], "unexpected": True})
+
+    client = KvkClient(
+        "https://kvk.invalid", lambda: "key", client=httpx.Client(transport=httpx.MockTransport(odd))
+    )
+    with pytest.raises(KvkUnavailable):
+        client.search(kvk_number="68750110")
+    with pytest.raises(KvkUnavailable):
+        client.profile("68750110")

@@ -63,6 +63,11 @@ class OrganisationNotActive(errors.Conflict):
     message = "The organisation must be active for this."
 
 
+class PrimaryIdentifierRequired(errors.Conflict):
+    code = "primary_identifier_required"
+    message = "Activation needs exactly one primary identifier (preferably the KvK number)."
+
+
 class RegisteredOnPeppol(errors.Conflict):
     code = "registered_on_peppol"
     message = "This is registered on Peppol (or being registered): deregister it first."
@@ -331,10 +336,7 @@ class OrganisationService:
                 "Activation was already requested; an operator will review it.", code="activation_pending"
             )
         if len(organisation.primary_identifiers) != 1:
-            raise errors.Conflict(
-                "Activation needs exactly one primary identifier (preferably the KvK number).",
-                code="primary_identifier_required",
-            )
+            raise PrimaryIdentifierRequired
         review = ActivationReview(method=method, requested_at=self.clock(), requested_by=user.id)
         return self._save(organisation, status=OrganisationStatus.PENDING_REVIEW, activation=review)
 
@@ -348,6 +350,9 @@ class OrganisationService:
             raise errors.NotFound("There is no such organisation.")
         if organisation.status is not OrganisationStatus.PENDING_REVIEW or organisation.activation is None:
             raise errors.Conflict("This organisation is not waiting for a review.", code="not_pending_review")
+        if decision == "approve" and len(organisation.primary_identifiers) != 1:
+            # Identifiers may change while a request waits; approval needs the one to register.
+            raise PrimaryIdentifierRequired
         moment = self.clock()
         review = organisation.activation.model_copy(
             update={"decided_at": moment, "decided_by": operator, "reason": reason}

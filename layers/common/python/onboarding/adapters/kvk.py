@@ -71,6 +71,19 @@ class KvkClient:
         return {str(f.get("code")) for f in faults if isinstance(f, dict)}
 
     def search(self, *, kvk_number: str | None = None, name: str | None = None) -> list[KvkSearchResult]:
+        try:
+            return self._search(kvk_number=kvk_number, name=name)
+        except (KeyError, TypeError, AttributeError) as exc:  # an answer not in the documented shape
+            raise KvkUnavailable(f"unexpected answer: {type(exc).__name__}") from exc
+
+    def profile(self, kvk_number: str) -> KvkProfile | None:
+        """The Basisprofiel of a KvK number, or None if the KvK does not know it."""
+        try:
+            return self._profile(kvk_number)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise KvkUnavailable(f"unexpected answer: {type(exc).__name__}") from exc
+
+    def _search(self, *, kvk_number: str | None, name: str | None) -> list[KvkSearchResult]:
         params: dict[str, Any] = {"resultatenPerPagina": 20}
         if kvk_number:
             params["kvkNummer"] = kvk_number
@@ -96,8 +109,7 @@ class KvkClient:
             )
         return results
 
-    def profile(self, kvk_number: str) -> KvkProfile | None:
-        """The Basisprofiel of a KvK number, or None if the KvK does not know it."""
+    def _profile(self, kvk_number: str) -> KvkProfile | None:
         status, body = self._get(f"/api/v1/basisprofielen/{kvk_number}", {"geoData": "false"})
         if status in (400, 404) and self._codes(body) & {"IPD0001", "IPD0004", "IPD0005", NO_RESULTS}:
             return None

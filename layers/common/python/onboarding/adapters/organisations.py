@@ -134,7 +134,7 @@ class OrganisationRepository:
                 raise OrganisationExists from cancelled
             if 0 in failed:
                 raise PlanLimitReached from cancelled
-            raise
+            raise OrganisationChanged from cancelled
 
     def save(
         self,
@@ -192,7 +192,7 @@ class OrganisationRepository:
                 raise OrganisationChanged from cancelled
             if credit_at in failed:
                 raise InsufficientCredit from cancelled
-            raise
+            raise OrganisationChanged from cancelled  # e.g. a released claim that changed meanwhile
         return organisation
 
     def delete(self, organisation: Organisation) -> None:

@@ -12,7 +12,9 @@ EMAIL_PATTERN = (
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+\s*$"
 )
 Email = Annotated[
-    str, StringConstraints(max_length=254, pattern=EMAIL_PATTERN), Field(examples=["finance@example.nl"])
+    str,
+    StringConstraints(strip_whitespace=True, max_length=254, pattern=EMAIL_PATTERN),
+    Field(examples=["finance@example.nl"]),
 ]
 
 
