@@ -584,3 +584,30 @@ def test_contact_emails_are_trimmed(admin: Account) -> None:
         "POST", "/organisations", 201, body=_by_hand(contact={"email": "  inkoop@example.nl "})
     )
     assert organisation["contact"]["email"] == "inkoop@example.nl"
+
+
+def test_a_queue_outage_loses_no_registration_job(
+    admin: Account, operator: Account, organisations_service: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from onboarding.adapters.queue import RegistrationQueue
+
+    organisation = admin.ok("POST", "/organisations", 201, body=_by_hand())
+    admin.ok("POST", f"/organisations/{organisation['id']}/activation", 202, body={"method": "manual_review"})
+    monkeypatch.setattr(organisations_service, "queue", RegistrationQueue("http://127.0.0.1:9/no-such-queue"))
+    approved = operator.ok("POST", f"/admin/organisations/{organisation['id']}/activation/approve")
+    assert approved["status"] == "active" and approved["identifiers"][0]["peppol"]["send"] == "pending"
+    [job] = _jobs_of(organisations_service.organisations.table, organisation["id"])
+    assert job["status"] == "queued" and "dispatched_at" not in job  # recorded, waiting to be sent
+
+
+def _jobs_of(table: Any, organisation_id: str) -> list[dict[str, Any]]:
+    """Registration jobs of an organisation (a test-only scan of the emulator's table)."""
+    response = table.client.scan(
+        TableName=table.name,
+        FilterExpression="organisation_id = :o AND #t = :job",
+        ExpressionAttributeNames={"#t": "type"},
+        ExpressionAttributeValues={":o": {"S": organisation_id}, ":job": {"S": "registration_job"}},
+    )
+    from onboarding.adapters.dynamo import from_item
+
+    return [from_item(i) for i in response["Items"]]
