@@ -611,3 +611,10 @@ def _jobs_of(table: Any, organisation_id: str) -> list[dict[str, Any]]:
     from onboarding.adapters.dynamo import from_item
 
     return [from_item(i) for i in response["Items"]]
+
+
+def test_name_and_address_are_locked_while_activation_is_reviewed(admin: Account) -> None:
+    organisation = admin.ok("POST", "/organisations", 201, body=_by_hand())
+    admin.ok("POST", f"/organisations/{organisation['id']}/activation", 202, body={"method": "manual_review"})
+    response = admin.call("PATCH", f"/organisations/{organisation['id']}", body={"name": "Other name"})
+    assert response["statusCode"] == 409 and body_of(response)["error"]["code"] == "activation_pending"

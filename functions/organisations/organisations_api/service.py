@@ -204,8 +204,13 @@ class OrganisationService:
         if not changes:
             return organisation
         locked = {"name", "address"} & changes.keys()
-        if locked and organisation.status in (OrganisationStatus.ACTIVE, OrganisationStatus.PENDING_REVIEW):
+        if locked and organisation.status is OrganisationStatus.ACTIVE:
             raise OrganisationActive
+        if locked and organisation.status is OrganisationStatus.PENDING_REVIEW:
+            raise errors.Conflict(
+                "Name and address cannot change while an operator reviews the activation request.",
+                code="activation_pending",
+            )
         update: dict[str, Any] = {}
         if "name" in changes:
             update["name"] = changes["name"]
