@@ -81,7 +81,7 @@ openapi: $(VENV)/.installed  ## regenerate the OpenAPI document from the resolve
 operator: $(VENV)/.installed  ## make a user an operator on a running `make dev`: make operator USERNAME=alice
 	PYTHONPATH=layers/common/python $(PY) -m infra.local.operator "$(USERNAME)"
 
-lock:  ## re-resolve the lock files after changing pyproject.toml or layers/common/requirements.in
+lock: $(VENV)/.installed  ## re-resolve the lock files after changing pyproject.toml or layers/common/requirements.in
 	$(VENV)/bin/uv pip compile pyproject.toml --group dev --python-version 3.11 --universal -o requirements-dev.lock -q
 	$(VENV)/bin/uv pip compile layers/common/requirements.in --python-version 3.12 \
 	  --python-platform aarch64-manylinux2014 -o requirements-layer.lock -q

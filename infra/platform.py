@@ -106,6 +106,10 @@ PLATFORM = PlatformSpec(
 )
 
 
+# The user pool's password minimum: the API's own rule (onboarding.domain.rules, which also
+# refuses common passwords); Cognito must never be stricter. A test pins the two together.
+PASSWORD_MIN_LENGTH = 12
+
 # Secrets the functions read; ops set their values (never in code or templates).
 SECRETS = {"kvk-api-key": "The KvK API key (header apikey) for Zoeken and Basisprofiel"}
 

@@ -9,8 +9,7 @@ from constructs import Construct
 
 from infra.config import StageConfig
 from infra.constructs.nag import acknowledge
-
-PASSWORD_MIN_LENGTH = 12  # the API's rule (onboarding.domain.rules)
+from infra.platform import PASSWORD_MIN_LENGTH
 
 
 class Identity(Construct):

@@ -8,10 +8,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from infra.platform import PLATFORM, resource_name
+from infra.platform import PASSWORD_MIN_LENGTH, PLATFORM, resource_name
 
 PREFIX = "peppol-onboarding"
-PASSWORD_MIN_LENGTH = 12  # the API's rule (onboarding.domain.rules); Cognito must not be stricter
 
 
 @dataclass(frozen=True)

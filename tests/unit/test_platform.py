@@ -5,12 +5,17 @@ from __future__ import annotations
 import json
 
 from infra import openapi
-from infra.platform import OPENAPI_FILE, PLATFORM, routes
+from infra.platform import OPENAPI_FILE, PASSWORD_MIN_LENGTH, PLATFORM, routes
 from onboarding.adapters import dynamo
+from onboarding.domain import rules
 
 
 def test_the_committed_openapi_document_is_what_the_resolvers_generate() -> None:
     assert OPENAPI_FILE.read_text(encoding="utf-8") == openapi.render(), "run `make openapi`"
+
+
+def test_the_user_pools_password_minimum_is_the_apis_rule() -> None:
+    assert PASSWORD_MIN_LENGTH == rules.PASSWORD_MIN_LENGTH
 
 
 def test_table_layout_matches_the_layers_repositories() -> None:
