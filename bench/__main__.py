@@ -63,8 +63,6 @@ def aws_calls() -> None:
     try:
         resources = bootstrap(emulator.endpoint_url, stage="bench")
         os.environ.update(resources.environment("https://bench.example"))
-        for path in (str(LAYER_SOURCE), *(str(f.source) for f in PLATFORM.functions)):
-            sys.path.insert(0, path)
         from bench.routes import scenario
 
         print("\nAWS calls per request (against the local emulator; Scan never allowed)")

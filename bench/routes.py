@@ -8,47 +8,19 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from infra.local.events import proxy_event
 from infra.local.outbox import read_outbox
+from infra.local.router import invoke
+from onboarding.domain.ports import Tokens
+from onboarding.domain.rules import CURRENT_TERMS_VERSION
 
 PASSWORD = "a long and unusual passphrase"
 
 
-class _Context:
-    function_name = "bench"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:bench"
-    aws_request_id = "bench"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
-
-
 def _call(method: str, path: str, body: Any = None, claims: dict[str, str] | None = None) -> dict[str, Any]:
     """Through the handler that serves the route, as API Gateway would route it."""
-    import importlib
-
-    from infra.platform import PLATFORM, routes
-
-    route = next(
-        r for r in routes() if r.method == method and r.pattern.match(path.split("?", maxsplit=1)[0])
-    )
-    handler_path = next(f.handler for f in PLATFORM.functions if f.name == route.function)
-    module, _, attribute = handler_path.rpartition(".")
-    handler = getattr(importlib.import_module(module), attribute)
-    raw = json.dumps(body).encode() if body is not None else b""
-    headers = [("Content-Type", "application/json")]
-    event = proxy_event(
-        method=method,
-        raw_path=path,
-        headers=headers,
-        body=raw,
-        resource=route.path,
-        path_parameters=None,
-        source_ip="192.0.2.1",
-        claims=claims,
-    )
-    return handler(event, _Context())  # type: ignore[no-any-return]
+    raw = json.dumps(body) if body is not None else None
+    headers = {"Content-Type": "application/json"}
+    return invoke(method, path, headers=headers, body=raw, claims=claims, source_ip="192.0.2.1")
 
 
 def scenario(resources: Any) -> Iterator[tuple[str, Callable[[], int]]]:
@@ -90,7 +62,7 @@ def scenario(resources: Any) -> Iterator[tuple[str, Callable[[], int]]]:
                 "username": username,
                 "password": PASSWORD,
                 "accept_terms": True,
-                "terms_version": "2026-01",
+                "terms_version": CURRENT_TERMS_VERSION,
             },
         ),
     )
@@ -98,8 +70,6 @@ def scenario(resources: Any) -> Iterator[tuple[str, Callable[[], int]]]:
 
     def login() -> int:
         status = run("POST", "/auth/token", {"username": username, "password": PASSWORD})()
-        from onboarding.adapters.identity import Tokens
-
         tokens = state["last"]
         state["refresh"] = tokens["refresh_token"]
         claims = Tokens(
@@ -119,7 +89,7 @@ def scenario(resources: Any) -> Iterator[tuple[str, Callable[[], int]]]:
     )
     yield "GET /me", run("GET", "/me", secured=True)
     yield "PATCH /me", run("PATCH", "/me", {"name": "Bench"}, secured=True)
-    yield "POST /me/terms", run("POST", "/me/terms", {"version": "2026-01"}, secured=True)
+    yield "POST /me/terms", run("POST", "/me/terms", {"version": CURRENT_TERMS_VERSION}, secured=True)
     yield "GET /environment", run("GET", "/environment", secured=True)
     yield "GET /auth/terms", run("GET", "/auth/terms")
 

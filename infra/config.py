@@ -21,12 +21,24 @@ class StageConfig(BaseModel):
     deletion_protection: bool = True
     cognito_plus: bool = Field(default=False, description="Cognito Plus plan: threat protection")
     log_retention_days: int = 90
-    kvk_base_url: str = Field(default="https://api.kvk.nl/test", description="KvK test or production API")
-    vies_base_url: str = "https://ec.europa.eu/taxation_customs/vies/rest-api"
-    free_plan_organisations: int = 2
+    # Settings of the functions that differ per stage; unset ones keep the functions' defaults
+    # (onboarding.settings), which are written there only.
+    kvk_base_url: str | None = Field(default=None, description="KvK test or production API")
+    vies_base_url: str | None = None
+    free_plan_organisations: int | None = None
+    terms_url: str | None = Field(default=None, description="Where the current terms are published")
 
     def name(self, resource: str) -> str:
         return f"{self.prefix}-{self.stage}-{resource}"
+
+    def function_settings(self) -> dict[str, Any]:
+        """This stage's own settings of the functions, nested like ``onboarding.settings``."""
+        return {
+            "kvk": {"base_url": self.kvk_base_url},
+            "vies": {"base_url": self.vies_base_url},
+            "plan": {"free_organisations": self.free_plan_organisations},
+            "terms": {"url": self.terms_url},
+        }
 
 
 def stage_config(context: Any) -> StageConfig:

@@ -67,6 +67,8 @@ def _use_error_body(document: dict[str, Any]) -> None:
     error_ref = {"$ref": "#/components/schemas/ErrorBody"}
     for operations in document["paths"].values():
         for operation in operations.values():
+            # A 204 has no body; Powertools documents its `Response[None]` as JSON null.
+            operation["responses"].get("204", {}).pop("content", None)
             response = operation["responses"].get("422")
             if response is None or "HTTPValidationError" not in json.dumps(response):
                 continue

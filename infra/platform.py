@@ -1,17 +1,24 @@
 """The platform, described once: functions, their routes (from the OpenAPI document the
-resolvers generate), the table, the queues, and which function may touch what.
+resolvers generate), the table, the queues, the operators group, the CORS headers, the
+functions' settings, and which function may touch what.
 
 Both renderings read this: ``infra.stack`` (CDK) and ``infra.local`` (moto + HTTP). It
-imports neither CDK nor the functions' code, only their paths.
+imports neither CDK nor the functions' code, only their paths; the table layout and the
+settings model come from the common layer, where the code that uses them lives.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
+
+from onboarding import settings
+from onboarding.adapters import dynamo
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYER_SOURCE = ROOT / "layers" / "common" / "python"
@@ -62,10 +69,12 @@ class PlatformSpec:
     functions: tuple[FunctionSpec, ...]
     table: TableSpec
     queues: tuple[QueueSpec, ...] = field(default=())
+    operators_group: str = "operators"
+    # Headers a browser may send across origins (the API Gateway preflight, the local
+    # runner's preflight, and the functions' own CORS answers).
+    cors_allowed_headers: tuple[str, ...] = ()
 
 
-# The table layout is the layer's own (onboarding.adapters.dynamo); repeated here as plain
-# values because infra must not import function code. A test pins the two together.
 PLATFORM = PlatformSpec(
     functions=(
         FunctionSpec(
@@ -92,17 +101,17 @@ PLATFORM = PlatformSpec(
             reads_secrets=("kvk-api-key",),
         ),
     ),
+    # The layout is the layer's own (onboarding.adapters.dynamo), where the repositories use it.
     table=TableSpec(
         name="main",
-        partition_key="pk",
-        sort_key="sk",
-        ttl_attribute="expires_ttl",
-        indexes=(
-            IndexSpec("by_token_hash", "token_hash"),
-            IndexSpec("by_review_queue", "review_queue", "requested_at"),
-        ),
+        partition_key=dynamo.PK,
+        sort_key=dynamo.SK,
+        ttl_attribute=dynamo.TTL_ATTRIBUTE,
+        indexes=tuple(IndexSpec(*index) for index in dynamo.INDEXES),
     ),
     queues=(QueueSpec(name="peppol-registrations"),),
+    operators_group="operators",
+    cors_allowed_headers=("Authorization", "Content-Type", "Idempotency-Key", "Accept-Language"),
 )
 
 
@@ -150,3 +159,48 @@ def function(name: str) -> FunctionSpec:
 
 def resource_name(prefix: str, stage: str, name: str) -> str:
     return f"{prefix}-{stage}-{name}"
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What a rendering created (or, in CDK, the tokens that will name it): what the
+    functions' settings point at."""
+
+    public_url: str
+    table_name: str
+    user_pool_id: str
+    api_client_id: str
+    mail_sender: str
+    queue_urls: Mapping[str, str]
+    mail_configuration_set: str | None = None
+    secret_arns: Mapping[str, str] = field(default_factory=dict)
+    cors_origins: tuple[str, ...] = ("*",)
+
+
+def function_environment(
+    resources: Resources, stage_settings: Mapping[str, Any] | None = None
+) -> dict[str, str]:
+    """The functions' environment, the same in both renderings: the settings that point at
+    the platform's resources, plus ``stage_settings`` (nested like ``onboarding.settings``)."""
+    values: dict[str, Any] = {
+        "public_url": resources.public_url,
+        "table": {"name": resources.table_name},
+        "identity": {
+            "user_pool_id": resources.user_pool_id,
+            "api_client_id": resources.api_client_id,
+            "operators_group": PLATFORM.operators_group,
+        },
+        "mail": {"sender": resources.mail_sender, "configuration_set": resources.mail_configuration_set},
+        "peppol": {"queue_url": resources.queue_urls["peppol-registrations"]},
+        "kvk": {"api_key_secret_arn": resources.secret_arns.get("kvk-api-key")},
+        "cors": {
+            "allowed_origins": list(resources.cors_origins),
+            "allowed_headers": list(PLATFORM.cors_allowed_headers),
+        },
+    }
+    for group, entries in (stage_settings or {}).items():
+        if isinstance(entries, Mapping):
+            values[group] = {**values.get(group, {}), **entries}
+        else:
+            values[group] = entries
+    return settings.environment(values)

@@ -15,11 +15,10 @@ from constructs import Construct
 from infra.config import StageConfig
 from infra.constructs.identity import Identity
 from infra.constructs.nag import acknowledge
-from infra.platform import Route, routes
+from infra.platform import PLATFORM, Route, routes
 
 # Routes that send mail or create accounts get their own, much lower, throttle.
 SIGNUP_ROUTES = ("/auth/signup", "/auth/activation/resend", "/auth/activation/complete", "/auth/token")
-ALLOWED_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "Accept-Language"]
 
 
 def _error_template(code: str, message: str = "$context.error.messageString") -> dict[str, str]:
@@ -90,7 +89,7 @@ class Api(Construct):
             default_cors_preflight_options=apigw.CorsOptions(
                 allow_origins=config.cors_origins or apigw.Cors.ALL_ORIGINS,
                 allow_methods=apigw.Cors.ALL_METHODS,
-                allow_headers=ALLOWED_HEADERS,
+                allow_headers=list(PLATFORM.cors_allowed_headers),
                 max_age=cdk.Duration.minutes(10),
             ),
         )

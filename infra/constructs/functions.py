@@ -17,7 +17,7 @@ from infra.constructs.mail import Mail
 from infra.constructs.messaging import Messaging
 from infra.constructs.nag import acknowledge
 from infra.constructs.secrets import Secrets
-from infra.platform import PLATFORM, ROOT, FunctionSpec
+from infra.platform import PLATFORM, ROOT, FunctionSpec, Resources, function_environment
 
 LAYER_BUILD = ROOT / "build" / "layer"
 RUNTIME = lambda_.Runtime.PYTHON_3_12
@@ -60,20 +60,19 @@ class Functions(Construct):
             compatible_architectures=[ARCHITECTURE],
             description="peppol-onboarding common layer: onboarding package and its dependencies",
         )
+        resources = Resources(
+            public_url=public_url,
+            table_name=data.table.table_name,
+            user_pool_id=identity.user_pool.user_pool_id,
+            api_client_id=identity.api_client.user_pool_client_id,
+            mail_sender=mail.sender,
+            mail_configuration_set=mail.configuration_set.configuration_set_name,
+            queue_urls={name: queue.queue_url for name, queue in messaging.queues.items()},
+            secret_arns={name: secret.secret_arn for name, secret in secrets.secrets.items()},
+            cors_origins=tuple(config.cors_origins) or ("*",),
+        )
         environment = {
-            "STAGE": config.stage,
-            "PUBLIC_URL": public_url,
-            "MAIN_TABLE": data.table.table_name,
-            "USER_POOL_ID": identity.user_pool.user_pool_id,
-            "API_CLIENT_ID": identity.api_client.user_pool_client_id,
-            "MAIL_SENDER": mail.sender,
-            "MAIL_CONFIGURATION_SET": mail.configuration_set.configuration_set_name,
-            "PEPPOL_QUEUE_URL": messaging.queues["peppol-registrations"].queue_url,
-            "KVK_BASE_URL": config.kvk_base_url,
-            "KVK_API_KEY_SECRET_ARN": secrets.secrets["kvk-api-key"].secret_arn,
-            "VIES_BASE_URL": config.vies_base_url,
-            "FREE_PLAN_ORGANISATIONS": str(config.free_plan_organisations),
-            "CORS_ALLOWED_ORIGINS": ",".join(config.cors_origins) or "*",
+            **function_environment(resources, config.function_settings()),
             "POWERTOOLS_METRICS_NAMESPACE": "PeppolOnboarding",
             "POWERTOOLS_LOG_LEVEL": "INFO",
         }

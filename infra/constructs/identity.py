@@ -9,7 +9,7 @@ from constructs import Construct
 
 from infra.config import StageConfig
 from infra.constructs.nag import acknowledge
-from infra.platform import PASSWORD_MIN_LENGTH
+from infra.platform import PASSWORD_MIN_LENGTH, PLATFORM
 
 
 class Identity(Construct):
@@ -94,6 +94,6 @@ class Identity(Construct):
             self,
             "OperatorsGroup",
             user_pool_id=self.user_pool.user_pool_id,
-            group_name="operators",
+            group_name=PLATFORM.operators_group,
             description="Platform staff: review activations, top up credit",
         )

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from infra.platform import PASSWORD_MIN_LENGTH, PLATFORM, resource_name
+from infra.platform import PASSWORD_MIN_LENGTH, PLATFORM, Resources, function_environment, resource_name
 
 PREFIX = "peppol-onboarding"
 
@@ -24,18 +24,20 @@ class LocalResources:
     mail_sender: str
 
     def environment(self, public_url: str) -> dict[str, str]:
-        """The functions' environment, as the CDK app sets it in AWS."""
+        """The functions' environment, as the CDK app sets it in AWS (plus where AWS is)."""
+        resources = Resources(
+            public_url=public_url,
+            table_name=self.table_name,
+            user_pool_id=self.user_pool_id,
+            api_client_id=self.api_client_id,
+            mail_sender=self.mail_sender,
+            queue_urls=self.queue_urls,
+        )
         return {
-            "STAGE": "local",
+            **function_environment(resources),
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
             "AWS_ENDPOINT_URL": self.endpoint_url,
-            "PUBLIC_URL": public_url,
-            "MAIN_TABLE": self.table_name,
-            "USER_POOL_ID": self.user_pool_id,
-            "API_CLIENT_ID": self.api_client_id,
-            "MAIL_SENDER": self.mail_sender,
-            "PEPPOL_QUEUE_URL": self.queue_urls.get("peppol-registrations", ""),
             "POWERTOOLS_METRICS_NAMESPACE": "PeppolOnboardingLocal",
         }
 
@@ -120,7 +122,7 @@ def create_user_pool(cognito: Any, stage: str) -> tuple[str, str]:
             Schema=[{"Name": "email", "AttributeDataType": "String", "Mutable": True, "Required": True}],
         )["UserPool"]["Id"]
         cognito.create_group(
-            GroupName="operators",
+            GroupName=PLATFORM.operators_group,
             UserPoolId=pool_id,
             Description="Platform staff: review activations, top up credit",
         )

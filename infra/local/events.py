@@ -1,66 +1,120 @@
-"""Turns an HTTP request into the API Gateway REST (v1) proxy event Lambda receives."""
+"""The events AWS hands the functions, built one way for the local runner, ``make bench`` and
+the tests: API Gateway REST (v1) proxy events, shaped after an event captured from API Gateway
+(``samples/apigw_rest_proxy.json``), and the Lambda context object."""
 
 from __future__ import annotations
 
 import base64
+import copy
+import json
+import re
 import time
 import uuid
+from collections.abc import Iterable, Mapping
+from functools import cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+SAMPLES = Path(__file__).resolve().parent / "samples"
 
-def proxy_event(
-    *,
+
+@cache
+def _sample(name: str) -> dict[str, Any]:
+    return json.loads((SAMPLES / name).read_text())  # type: ignore[no-any-return]
+
+
+def path_parameters(template: str, path: str) -> dict[str, str]:
+    """``{"id": "o1"}`` for template ``/organisations/{id}`` and path ``/organisations/o1``."""
+    names = re.findall(r"\{([^}]+)\}", template)
+    if not names:
+        return {}
+    regex = re.sub(r"\\\{[^/]+?\\\}", "([^/]+)", re.escape(template))
+    found = re.match(f"^{regex}$", path)
+    return dict(zip(names, found.groups(), strict=True)) if found else {}
+
+
+def api_event(
     method: str,
     raw_path: str,
-    headers: list[tuple[str, str]],
-    body: bytes,
-    resource: str,
-    path_parameters: dict[str, str] | None,
-    source_ip: str,
-    claims: dict[str, str] | None,
+    *,
+    headers: Iterable[tuple[str, str]] | Mapping[str, str] | None = None,
+    body: bytes | str | None = None,
+    resource: str | None = None,
+    source_ip: str = "127.0.0.1",
+    claims: Mapping[str, Any] | None = None,
     stage: str = "local",
 ) -> dict[str, Any]:
+    """The event API Gateway sends for ``method raw_path`` (query string included, percent
+    encoding as on the wire). ``resource`` is the route's template (path parameters come from
+    it); ``claims`` are what the Cognito authorizer passes on (as strings); ``headers`` default
+    to the captured event's."""
+    event = copy.deepcopy(_sample("apigw_rest_proxy.json"))
     split = urlsplit(raw_path)
     path = unquote(split.path)
+    resource = resource or path
     query = parse_qs(split.query, keep_blank_values=True)
+    pairs = (
+        list(headers.items() if isinstance(headers, Mapping) else headers) if headers is not None else None
+    )
+    if pairs is None:
+        pairs = list(event["headers"].items())
     single: dict[str, str] = {}
     multi: dict[str, list[str]] = {}
-    for name, value in headers:
+    for name, value in pairs:
         single[name] = value
         multi.setdefault(name, []).append(value)
     text_body: str | None = None
     is_base64 = False
-    if body:
+    if isinstance(body, str):
+        text_body = body
+    elif body:
         try:
             text_body = body.decode("utf-8")
         except UnicodeDecodeError:
             text_body, is_base64 = base64.b64encode(body).decode("ascii"), True
-    request_context: dict[str, Any] = {
-        "resourcePath": resource,
-        "httpMethod": method,
-        "path": f"/{stage}{path}",
-        "stage": stage,
-        "requestId": str(uuid.uuid4()),
-        "requestTimeEpoch": int(time.time() * 1000),
-        "identity": {"sourceIp": source_ip, "userAgent": single.get("User-Agent", "")},
-        "protocol": "HTTP/1.1",
-        "accountId": "123456789012",
-        "apiId": "local",
-    }
+    event.update(
+        resource=resource,
+        path=path,
+        httpMethod=method,
+        headers=single or None,
+        multiValueHeaders=multi or None,
+        queryStringParameters={k: v[-1] for k, v in query.items()} or None,
+        multiValueQueryStringParameters=query or None,
+        pathParameters=path_parameters(resource, path) or None,
+        body=text_body,
+        isBase64Encoded=is_base64,
+    )
+    context = event["requestContext"]
+    context.update(
+        resourcePath=resource,
+        httpMethod=method,
+        path=f"/{stage}{path}",
+        stage=stage,
+        requestId=str(uuid.uuid4()),
+        requestTimeEpoch=int(time.time() * 1000),
+    )
+    context["identity"].update(
+        sourceIp=source_ip, userAgent=next((v for k, v in pairs if k.lower() == "user-agent"), "")
+    )
     if claims is not None:
-        request_context["authorizer"] = {"claims": claims}
-    return {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": single or None,
-        "multiValueHeaders": multi or None,
-        "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
-        "multiValueQueryStringParameters": query or None,
-        "pathParameters": path_parameters or None,
-        "stageVariables": None,
-        "requestContext": request_context,
-        "body": text_body,
-        "isBase64Encoded": is_base64,
-    }
+        context["authorizer"] = {"claims": {k: str(v) for k, v in claims.items()}}
+    return event
+
+
+class LambdaContext:
+    """The parts of the Lambda context object the handlers and Powertools read."""
+
+    function_version = "$LATEST"
+    memory_limit_in_mb = 512
+    log_stream_name = "local"
+
+    def __init__(self, function_name: str = "local", timeout_seconds: int = 10) -> None:
+        self.function_name = function_name
+        self.invoked_function_arn = f"arn:aws:lambda:eu-west-1:123456789012:function:{function_name}"
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self._deadline = time.monotonic() + timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))

@@ -13,9 +13,10 @@ import sys
 import boto3
 
 from infra.local.state import read_state
-from onboarding.domain.rules import canonical_email, canonical_username
-
-OPERATORS_GROUP = "operators"
+from infra.platform import PLATFORM
+from onboarding.adapters.dynamo import Table
+from onboarding.adapters.repositories.users import UserRepository
+from onboarding.domain.rules import canonical_email
 
 
 def make_operator(login: str) -> str:
@@ -23,21 +24,18 @@ def make_operator(login: str) -> str:
     session = boto3.session.Session(
         aws_access_key_id="local", aws_secret_access_key="local", region_name=state["region"]
     )
-    dynamodb = session.client("dynamodb", endpoint_url=state["endpoint_url"])
-    key = (
-        (f"EMAIL#{canonical_email(login)}", "EMAIL")
-        if "@" in login
-        else (f"USERNAME#{canonical_username(login)}", "USERNAME")
+    users = UserRepository(
+        Table(state["table_name"], client=session.client("dynamodb", endpoint_url=state["endpoint_url"]))
     )
-    item = dynamodb.get_item(TableName=state["table_name"], Key={"pk": {"S": key[0]}, "sk": {"S": key[1]}})
-    if "Item" not in item:
+    is_email = "@" in login
+    account = users.find_login(canonical_email(login) if is_email else login, is_email=is_email)
+    if account is None:
         raise SystemExit(f"no user {login!r} on the local platform")
-    user_id = item["Item"]["user_id"]["S"]
     cognito = session.client("cognito-idp", endpoint_url=state["endpoint_url"])
     cognito.admin_add_user_to_group(
-        UserPoolId=state["user_pool_id"], Username=user_id, GroupName=OPERATORS_GROUP
+        UserPoolId=state["user_pool_id"], Username=account.user_id, GroupName=PLATFORM.operators_group
     )
-    return user_id
+    return account.user_id
 
 
 def main(argv: list[str]) -> int:
@@ -50,7 +48,7 @@ def main(argv: list[str]) -> int:
             {
                 "operator": argv[0].strip(),
                 "user_id": user_id,
-                "next": "log in again: the new ID token carries cognito:groups operators",
+                "next": f"log in again: the new ID token carries cognito:groups {PLATFORM.operators_group}",
             }
         )
     )

@@ -1,5 +1,5 @@
 """Sandboxes of the KvK and VIES APIs for the local run and the tests: they answer in the
-wire formats of the real services (see ../shared/schemas/kvk and ../shared/schemas/vies).
+wire formats of the real services (the KvK Zoeken v2 and Basisprofiel v1 and the VIES REST API).
 
 KvK: the official test companies (numbers, names and legal forms as KvK's test environment
 documents them; addresses are fictional), ``IPD5200`` for a search without results,
@@ -316,11 +316,15 @@ class Sandboxes:
         )
 
     def environment(self) -> dict[str, str]:
-        return {
-            "KVK_BASE_URL": f"{self.url}/kvk",
-            "KVK_API_KEY": "sandbox",
-            "VIES_BASE_URL": f"{self.url}/vies",
-        }
+        """The functions' settings that point them at these sandboxes."""
+        from onboarding.settings import environment
+
+        return environment(
+            {
+                "kvk": {"base_url": f"{self.url}/kvk", "api_key": "sandbox"},
+                "vies": {"base_url": f"{self.url}/vies"},
+            }
+        )
 
     def start(self) -> Sandboxes:
         self._thread.start()

@@ -7,25 +7,23 @@ proxy event for the same handler Lambda runs, on a moto emulator.
 from __future__ import annotations
 
 import base64
-import importlib
 import json
 import os
 import re
 import sys
 import threading
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import ModuleType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from infra.local import router
 from infra.local.authorizer import CognitoAuthorizer, TokenRejected
 from infra.local.bootstrap import LocalResources, bootstrap
 from infra.local.emulator import LocalAws
-from infra.local.events import proxy_event
+from infra.local.events import LambdaContext, api_event
 from infra.local.outbox import read_outbox
 from infra.local.sandboxes import Sandboxes
-from infra.platform import LAYER_SOURCE, PLATFORM, Route, routes
+from infra.platform import PLATFORM, function
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's own limit; the handlers enforce 64 KiB
 GATEWAY_JSON = {"Content-Type": "application/json; charset=utf-8"}
@@ -39,38 +37,18 @@ def _gateway_error(status: int, code: str, message: str) -> tuple[int, dict[str,
     return status, dict(GATEWAY_JSON), json.dumps(body).encode()
 
 
-class LocalContext:
-    """The parts of the Lambda context object the handlers and Powertools read."""
-
-    def __init__(self, function_name: str) -> None:
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = f"arn:aws:lambda:eu-west-1:123456789012:function:{function_name}"
-        self.memory_limit_in_mb = 512
-        self.aws_request_id = "local"
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = "local"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
-
-
-@dataclass
 class LocalFunction:
     """One "container" of a function: like Lambda, it handles one event at a time."""
 
-    name: str
-    handler_path: str
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    _handler: Any = None
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.lock = threading.Lock()
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
-            if self._handler is None:
-                module_name, _, attribute = self.handler_path.rpartition(".")
-                module: ModuleType = importlib.import_module(module_name)
-                self._handler = getattr(module, attribute)
-            return self._handler(event, LocalContext(self.name))  # type: ignore[no-any-return]
+            return router.handler(self.name)(
+                event, LambdaContext(self.name, function(self.name).timeout_seconds)
+            )
 
 
 class Platform:
@@ -80,11 +58,8 @@ class Platform:
         self.resources = resources
         self.quiet = quiet
         os.environ.update(resources.environment(public_url))
-        for path in (str(LAYER_SOURCE), *(str(f.source) for f in PLATFORM.functions)):
-            if path not in sys.path:
-                sys.path.insert(0, path)
-        self.routes = routes()
-        self.functions = {f.name: LocalFunction(f.name, f.handler) for f in PLATFORM.functions}
+        router.importable()
+        self.functions = {f.name: LocalFunction(f.name) for f in PLATFORM.functions}
         self.authorizer = CognitoAuthorizer(
             jwks_url=f"{resources.endpoint_url}/{resources.user_pool_id}/.well-known/jwks.json",
             issuer=f"https://cognito-idp.{resources.region}.amazonaws.com/{resources.user_pool_id}",
@@ -93,20 +68,13 @@ class Platform:
         self._mails_seen = 0
         self._mail_lock = threading.Lock()
 
-    def match(self, method: str, path: str) -> tuple[Route | None, list[str]]:
-        candidates = [r for r in self.routes if r.pattern.match(path)]
-        # A literal segment beats a parameter, as in API Gateway.
-        candidates.sort(key=lambda r: r.path.count("{"))
-        allowed = sorted({r.method for r in candidates})
-        return next((r for r in candidates if r.method == method), None), allowed
-
     def handle(
         self, method: str, raw_path: str, headers: list[tuple[str, str]], body: bytes, source_ip: str
     ) -> tuple[int, dict[str, str], bytes]:
         path = unquote(urlsplit(raw_path).path)
         if path == "/_local/outbox" and method == "GET":
             return 200, dict(GATEWAY_JSON), json.dumps(read_outbox(self.resources.endpoint_url)).encode()
-        route, allowed = self.match(method, path)
+        route, allowed = router.match(method, path)
         if route is None:
             if not allowed:
                 return _gateway_error(404, "not_found", "There is no such route.")
@@ -116,7 +84,7 @@ class Platform:
                     {
                         "Access-Control-Allow-Origin": "*",
                         "Access-Control-Allow-Methods": ",".join(allowed),
-                        "Access-Control-Allow-Headers": "Authorization,Content-Type,Idempotency-Key",
+                        "Access-Control-Allow-Headers": ",".join(PLATFORM.cors_allowed_headers),
                     },
                     b"",
                 )
@@ -131,13 +99,12 @@ class Platform:
                 claims = self.authorizer.claims(authorization)
             except TokenRejected:
                 return _gateway_error(401, "unauthorized", "A valid bearer ID token is required.")
-        event = proxy_event(
-            method=method,
-            raw_path=raw_path,
+        event = api_event(
+            method,
+            raw_path,
             headers=headers,
             body=body,
             resource=route.path,
-            path_parameters=_path_parameters(route.path, path),
             source_ip=source_ip,
             claims=claims,
         )
@@ -163,15 +130,6 @@ class Platform:
                     flush=True,
                 )
             self._mails_seen = len(mails)
-
-
-def _path_parameters(template: str, path: str) -> dict[str, str]:
-    names = re.findall(r"\{([^}]+)\}", template)
-    if not names:
-        return {}
-    regex = re.sub(r"\\\{[^/]+?\\\}", "([^/]+)", re.escape(template))
-    found = re.match(f"^{regex}$", path)
-    return dict(zip(names, found.groups(), strict=True)) if found else {}
 
 
 def make_handler(platform: Platform) -> type[BaseHTTPRequestHandler]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from onboarding.domain.rules import CURRENT_TERMS_VERSION
 from tests.e2e.conftest import RunningPlatform
 
 
@@ -46,7 +47,7 @@ def test_a_used_link_says_so_and_offers_a_new_one(platform: RunningPlatform, pag
             "username": f"used.{uuid.uuid4().hex[:6]}",
             "password": "a long and unusual passphrase",
             "accept_terms": True,
-            "terms_version": "2026-01",
+            "terms_version": CURRENT_TERMS_VERSION,
         },
     )
     page.goto(f"{platform.url}/activate#token={token}")

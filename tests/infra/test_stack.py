@@ -165,10 +165,13 @@ def test_functions_run_python_312_on_arm_with_the_layer_and_json_logs(synthesize
             "Environment": {
                 "Variables": Match.object_like(
                     {
-                        "MAIN_TABLE": Match.any_value(),
-                        "USER_POOL_ID": Match.any_value(),
+                        "TABLE_NAME": Match.any_value(),
+                        "IDENTITY_USER_POOL_ID": Match.any_value(),
+                        "IDENTITY_OPERATORS_GROUP": "operators",
                         "MAIL_SENDER": "no-reply@dev.example.org",
                         "CORS_ALLOWED_ORIGINS": "http://localhost:5173",
+                        "CORS_ALLOWED_HEADERS": "Authorization,Content-Type,Idempotency-Key,Accept-Language",
+                        "KVK_BASE_URL": "https://api.kvk.nl/test",
                     }
                 )
             },
@@ -264,7 +267,7 @@ def test_the_kvk_key_is_a_secret_and_the_functions_know_where_the_kvk_is(synthes
                         "KVK_BASE_URL": "https://api.kvk.nl/test",
                         "KVK_API_KEY_SECRET_ARN": {"Ref": Match.any_value()},
                         "VIES_BASE_URL": Match.string_like_regexp("^https://ec.europa.eu/"),
-                        "FREE_PLAN_ORGANISATIONS": "2",
+                        "PLAN_FREE_ORGANISATIONS": "2",
                     }
                 )
             },

@@ -20,10 +20,10 @@ def service(local_aws: Any) -> Any:
 
 @pytest.fixture
 def with_settings(service: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    def apply(**auth: Any) -> None:
+    def apply(**groups: dict[str, Any]) -> None:
+        """``with_settings(terms={"version": "2027-01"})``: change parts of the settings."""
         settings = service.settings
-        monkeypatch.setattr(
-            service, "settings", settings.model_copy(update={"auth": settings.auth.model_copy(update=auth)})
-        )
+        changed = {name: getattr(settings, name).model_copy(update=values) for name, values in groups.items()}
+        monkeypatch.setattr(service, "settings", settings.model_copy(update=changed))
 
     return apply

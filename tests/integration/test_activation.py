@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from onboarding.domain.rules import now
+from onboarding.domain.rules import CURRENT_TERMS_VERSION, now
 from tests.support.events import body_of, header
 from tests.support.flows import PASSWORD, call, complete, login, mails_to, sign_up
 
@@ -95,7 +95,7 @@ def test_bad_completion_bodies_are_422_naming_the_field(
         "username": "someone",
         "password": PASSWORD,
         "accept_terms": True,
-        "terms_version": "2026-01",
+        "terms_version": CURRENT_TERMS_VERSION,
         **change,
     }
     response = call("POST", "/auth/activation/complete", body=body)
@@ -109,7 +109,7 @@ def test_a_missing_accept_terms_is_422(local_aws: Any, email: str) -> None:
         "token": sign_up(local_aws, email),
         "username": "someone",
         "password": PASSWORD,
-        "terms_version": "2026-01",
+        "terms_version": CURRENT_TERMS_VERSION,
     }
     response = call("POST", "/auth/activation/complete", body=body)
     assert response["statusCode"] == 422
@@ -132,4 +132,4 @@ def test_the_activation_page_keeps_the_token_out_of_requests_and_referrers() -> 
 
 def test_terms_are_public() -> None:
     response = call("GET", "/auth/terms")
-    assert response["statusCode"] == 200 and body_of(response)["version"] == "2026-01"
+    assert response["statusCode"] == 200 and body_of(response)["version"] == CURRENT_TERMS_VERSION

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from onboarding.adapters.repositories import IdempotencyRepository
-from onboarding.domain.rules import now
+from onboarding.adapters.repositories.idempotency import IdempotencyRepository
+from onboarding.domain.rules import CURRENT_TERMS_VERSION, now
 from tests.support.events import body_of, header
 from tests.support.flows import PASSWORD, call, login, sign_up
 
@@ -21,7 +21,7 @@ def _complete(token: str, username: str, key: str | None, **change: Any) -> dict
         "username": username,
         "password": PASSWORD,
         "accept_terms": True,
-        "terms_version": "2026-01",
+        "terms_version": CURRENT_TERMS_VERSION,
         **change,
     }
     return call(

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from onboarding.domain.rules import CURRENT_TERMS_VERSION
 from tests.support.events import body_of
 from tests.support.flows import call, claims_of, login, new_account
 
@@ -58,7 +59,9 @@ def test_me_shows_the_user_and_their_environment(account: dict[str, Any]) -> Non
     me = body_of(response)
     assert me["id"] == account["user"]["id"] and me["email"] == account["email"]
     assert me["environment"] == {**account["environment"], "role": "admin"}
-    assert me["terms"]["accepted_version"] == "2026-01" and me["terms"]["accepted_at"].endswith("Z")
+    assert me["terms"]["accepted_version"] == CURRENT_TERMS_VERSION and me["terms"]["accepted_at"].endswith(
+        "Z"
+    )
     assert me["identities"] == [{"provider": "email"}] and me["receive_prompt"] == []
     assert me["language"] == "nl"
 
@@ -113,14 +116,14 @@ def test_environment_shows_plan_credit_and_login_policy(account: dict[str, Any])
 def test_new_terms_must_be_accepted_before_anything_but_me(
     account: dict[str, Any], with_settings: Any
 ) -> None:
-    with_settings(terms_version="2027-01")
+    with_settings(terms={"version": "2027-01"})
     claims = account["claims"]
     for method, path, body in (("GET", "/environment", None), ("PATCH", "/me", {"name": "x"})):
         refused = call(method, path, claims=claims, body=body)
         assert refused["statusCode"] == 403 and body_of(refused)["error"]["code"] == "terms_not_accepted"
     assert call("GET", "/me", claims=claims)["statusCode"] == 200
     assert call("GET", "/auth/terms")["statusCode"] == 200
-    unknown = call("POST", "/me/terms", claims=claims, body={"version": "2026-01"})
+    unknown = call("POST", "/me/terms", claims=claims, body={"version": CURRENT_TERMS_VERSION})
     assert unknown["statusCode"] == 422
     accepted = call("POST", "/me/terms", claims=claims, body={"version": "2027-01"})
     assert accepted["statusCode"] == 200 and body_of(accepted)["terms"]["accepted_version"] == "2027-01"
@@ -144,10 +147,4 @@ def test_a_restricted_environment_refuses_password_login(account: dict[str, Any]
 
 
 def _restrict(service: Any, environment_id: str) -> None:
-    service.environments.table.update(
-        f"ENV#{environment_id}",
-        "ENV",
-        update="SET #r = :idp",
-        names={"#r": "restricted_to_idp"},
-        values={":idp": "acme-entra"},
-    )
+    service.environments.restrict_login(environment_id, "acme-entra", service.clock())

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from infra.local.aws_calls import count_aws_calls
+from onboarding.adapters.repositories.users import UserRepository
 from onboarding.domain import errors
+from onboarding.domain.models import Role
 from tests.support.events import body_of
 from tests.support.flows import call
 from tests.support.orgs import Account, drain_queue, make_account
@@ -46,10 +48,7 @@ def _free_kvk_number(service: Any) -> str:
     from infra.local.sandboxes import KVK_COMPANIES
 
     for number, company in KVK_COMPANIES.items():
-        if (
-            company[7]
-            and service.organisations.table.get(f"PARTICIPANT#0106:{number}", "PARTICIPANT") is None
-        ):
+        if company[7] and service.organisations.claimed_by(f"0106:{number}") is None:
             return number
     pytest.fail("every KvK test company is claimed already in this session: add one to the sandbox")
 
@@ -206,9 +205,8 @@ def test_the_free_plan_allows_two_organisations(admin: Account) -> None:
 
 def test_members_may_read_but_not_change(admin: Account, organisations_service: Any) -> None:
     organisation = admin.ok("POST", "/organisations", 201, body=_by_hand())
-    organisations_service.organisations.table.update(
-        f"USER#{admin.user_id}", "USER", update="SET #r = :m", names={"#r": "role"}, values={":m": "member"}
-    )
+    users = UserRepository(organisations_service.organisations.table)
+    users.change_role(admin.user_id, Role.MEMBER, organisations_service.clock())
     path = f"/organisations/{organisation['id']}"
     assert admin.ok("GET", path)["id"] == organisation["id"]
     for method, sub, body in (
@@ -376,7 +374,7 @@ def test_activation_is_reviewed_by_an_operator_and_queues_the_send_registration(
     assert (message["action"], message["capability"]) == ("register", "send")
     from organisations_api.handler import service
 
-    job = service().organisations.jobs.get(message["job_id"])
+    job = service().jobs.get(message["job_id"])
     assert job is not None and job.status.value == "queued" and job.attempts == 0
     decided = operator.call("POST", f"/admin/organisations/{organisation['id']}/activation/reject", body={})
     assert decided["statusCode"] == 409
@@ -527,8 +525,6 @@ def test_twenty_parallel_creations_claiming_one_identifier_give_exactly_one(
     oin = f"{uuid.uuid4().int % 10**20:020d}"
     from organisations_api.service import IdentifierInput
 
-    from onboarding.adapters.repositories import UserRepository
-
     users = UserRepository(organisations_service.organisations.table)
 
     def attempt(i: int) -> str:
@@ -596,21 +592,9 @@ def test_a_queue_outage_loses_no_registration_job(
     monkeypatch.setattr(organisations_service, "queue", RegistrationQueue("http://127.0.0.1:9/no-such-queue"))
     approved = operator.ok("POST", f"/admin/organisations/{organisation['id']}/activation/approve")
     assert approved["status"] == "active" and approved["identifiers"][0]["peppol"]["send"] == "pending"
-    [job] = _jobs_of(organisations_service.organisations.table, organisation["id"])
-    assert job["status"] == "queued" and "dispatched_at" not in job  # recorded, waiting to be sent
-
-
-def _jobs_of(table: Any, organisation_id: str) -> list[dict[str, Any]]:
-    """Registration jobs of an organisation (a test-only scan of the emulator's table)."""
-    response = table.client.scan(
-        TableName=table.name,
-        FilterExpression="organisation_id = :o AND #t = :job",
-        ExpressionAttributeNames={"#t": "type"},
-        ExpressionAttributeValues={":o": {"S": organisation_id}, ":job": {"S": "registration_job"}},
-    )
-    from onboarding.adapters.dynamo import from_item
-
-    return [from_item(i) for i in response["Items"]]
+    stored = organisations_service.organisations.get(admin.environment_id, organisation["id"])
+    job = organisations_service.jobs.get(stored.identifiers[0].job_id)
+    assert job.status == "queued" and job.dispatched_at is None  # recorded, waiting to be sent
 
 
 def test_name_and_address_are_locked_while_activation_is_reviewed(admin: Account) -> None:

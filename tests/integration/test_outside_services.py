@@ -7,8 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from infra.local.sandboxes import Sandboxes
-from onboarding.adapters.kvk import KvkClient, KvkUnavailable
+from onboarding.adapters.kvk import KvkClient
 from onboarding.adapters.vies import ViesClient
+from onboarding.domain.errors import KvkUnavailable
 
 
 @pytest.fixture(scope="module")

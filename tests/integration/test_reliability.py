@@ -11,9 +11,9 @@ import pytest
 
 from auth_api.service import RequestInfo
 from infra.local.aws_calls import count_aws_calls
-from onboarding.adapters.identity import IdentityUnavailable
-from onboarding.adapters.mailer import MailNotSent
 from onboarding.domain import errors
+from onboarding.domain.errors import IdentityUnavailable, MailNotSent
+from onboarding.domain.rules import CURRENT_TERMS_VERSION
 from tests.support.events import body_of, header
 from tests.support.flows import PASSWORD, call, claims_of, complete, login, mails_to, new_account, sign_up
 
@@ -86,7 +86,7 @@ def test_twenty_parallel_completions_with_one_token_create_exactly_one_user(
                 token=token,
                 username=f"racer{i}-{uuid.uuid4().hex[:6]}",
                 password=PASSWORD,
-                terms_version="2026-01",
+                terms_version=CURRENT_TERMS_VERSION,
                 environment_name=None,
                 request=RequestInfo(ip="127.0.0.1"),
             )
@@ -157,7 +157,7 @@ def test_no_route_scans(local_aws: Any, email: str) -> None:
             ("GET", "/me", None),
             ("PATCH", "/me", {"name": "x"}),
             ("GET", "/environment", None),
-            ("POST", "/me/terms", {"version": "2026-01"}),
+            ("POST", "/me/terms", {"version": CURRENT_TERMS_VERSION}),
         ):
             call(method, path, claims=claims, body=body)
         call("POST", "/auth/token/refresh", body={"refresh_token": tokens["refresh_token"]})

@@ -82,7 +82,7 @@ def test_at_most_five_mails_an_hour_to_one_address_silently(local_aws: Any, emai
 def test_too_many_signups_from_one_ip_get_429_with_retry_after(
     local_aws: Any, with_settings: Any, client_ip: str
 ) -> None:
-    with_settings(signups_per_ip_per_hour=3)
+    with_settings(signups={"per_ip_per_hour": 3})
     answers = [
         call("POST", "/auth/signup", body={"email": f"ip{i}-{client_ip}@example.nl"}, source_ip=client_ip)
         for i in range(4)

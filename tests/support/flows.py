@@ -6,15 +6,11 @@ import re
 import uuid
 from typing import Any
 
-from tests.support.events import LambdaContext, body_of, rest_event
+from onboarding.domain.rules import CURRENT_TERMS_VERSION
+from tests.support.events import body_of, call
 
 PASSWORD = "correct horse battery staple"
-
-
-def call(method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-    from auth_api.handler import lambda_handler
-
-    return lambda_handler(rest_event(method, path, **kwargs), LambdaContext())  # type: ignore[no-any-return]
+__all__ = ["CURRENT_TERMS_VERSION", "PASSWORD", "call"]
 
 
 def outbox(resources: Any) -> list[dict[str, Any]]:
@@ -51,7 +47,7 @@ def complete(
         "username": username or f"u{uuid.uuid4().hex[:10]}",
         "password": password,
         "accept_terms": True,
-        "terms_version": "2026-01",
+        "terms_version": CURRENT_TERMS_VERSION,
         **extra,
     }
     return call("POST", "/auth/activation/complete", body=body)
@@ -72,6 +68,6 @@ def login(username: str, password: str = PASSWORD) -> dict[str, Any]:
 def claims_of(id_token: str) -> dict[str, Any]:
     """What API Gateway's authorizer passes on for a valid token (verified by the
     local authorizer in the e2e tests; here the token comes straight from Cognito)."""
-    from onboarding.adapters.identity import Tokens
+    from onboarding.domain.ports import Tokens
 
     return Tokens(id_token=id_token, access_token="", refresh_token=None, expires_in=0).claims()

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from tests.support.events import LambdaContext, body_of, rest_event
+from tests.support.events import body_of, call
 from tests.support.flows import claims_of, login, new_account
 
 
@@ -19,18 +19,12 @@ class Account:
     claims: dict[str, Any]
 
     def call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        return call_org(method, path, claims=self.claims, **kwargs)
+        return call(method, path, claims=self.claims, **kwargs)
 
     def ok(self, method: str, path: str, status: int = 200, **kwargs: Any) -> Any:
         response = self.call(method, path, **kwargs)
         assert response["statusCode"] == status, (method, path, response["statusCode"], response.get("body"))
         return body_of(response)
-
-
-def call_org(method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-    from organisations_api.handler import lambda_handler
-
-    return lambda_handler(rest_event(method, path, **kwargs), LambdaContext())  # type: ignore[no-any-return]
 
 
 def make_account(resources: Any, *, operator: bool = False) -> Account:

@@ -39,17 +39,15 @@ from auth_api.service import AuthService, RequestInfo
 from onboarding.adapters.dynamo import Table
 from onboarding.adapters.identity import CognitoIdentity
 from onboarding.adapters.mailer import SesMailer
-from onboarding.adapters.organisations import OrganisationRepository
-from onboarding.adapters.repositories import (
-    EnvironmentRepository,
-    IdempotencyRepository,
-    SignupRepository,
-    UserRepository,
-)
+from onboarding.adapters.repositories.environments import EnvironmentRepository
+from onboarding.adapters.repositories.idempotency import IdempotencyRepository
+from onboarding.adapters.repositories.organisations import OrganisationRepository
+from onboarding.adapters.repositories.signups import SignupRepository
+from onboarding.adapters.repositories.users import UserRepository
 from onboarding.domain.models import User
 from onboarding.domain.rules import rfc3339
 from onboarding.observability import logger, metrics
-from onboarding.settings import cors_origins, get_settings
+from onboarding.settings import get_settings
 from onboarding.web.app import COGNITO, create_app, resolve
 from onboarding.web.caller import caller_from_event, client_ip
 from onboarding.web.docs import openapi_document, swagger_page
@@ -57,14 +55,14 @@ from onboarding.web.idempotency import IDEMPOTENCY_KEY, idempotent
 from onboarding.web.language import preferred_language
 from onboarding.web.schemas import BODY_ERRORS, documented
 
-app = create_app(cors_origins())
+app = create_app()
 AUTH_TAG, ME_TAG, DOCS_TAG = ["Sign-up and login"], ["Signed-in user"], ["Documentation"]
 
 
 @lru_cache(maxsize=1)
 def service() -> AuthService:
     settings = get_settings()
-    table = Table(settings.tables.main)
+    table = Table(settings.table.name)
     return AuthService(
         settings=settings,
         signups=SignupRepository(table),
@@ -132,7 +130,7 @@ def check_activation(body: ActivationCheckRequest) -> ActivationInfo:
     tags=AUTH_TAG,
     summary="Use an activation link: create the login, the user and the environment",
     responses=documented(201, Activated, *BODY_ERRORS, 404, 409, 410, 503, description="Created"),
-    middlewares=[idempotent(lambda: IdempotencyRepository(Table(get_settings().tables.main)))],
+    middlewares=[idempotent(lambda: IdempotencyRepository(Table(get_settings().table.name)))],
 )
 def complete_activation(
     body: ActivationCompleteRequest, idempotency_key: IDEMPOTENCY_KEY = None
@@ -167,8 +165,8 @@ def activation_page() -> Response[str]:
 
 @app.get("/auth/terms", tags=AUTH_TAG, summary="The current terms", responses=documented(200, TermsInfo))
 def terms() -> TermsInfo:
-    settings = get_settings().auth
-    return TermsInfo(version=settings.terms_version, url=settings.terms_url)
+    terms = get_settings().terms
+    return TermsInfo(version=terms.version, url=terms.url)
 
 
 # --- Login (public) -------------------------------------------------------------------------

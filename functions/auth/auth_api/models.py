@@ -1,4 +1,5 @@
-"""The auth function's API contract: request and response bodies (see ../shared/API.md)."""
+"""The auth function's API contract: request and response bodies (the OpenAPI document comes
+from these)."""
 
 from __future__ import annotations
 

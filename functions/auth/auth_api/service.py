@@ -9,21 +9,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from onboarding.accounts import signed_in_user
-from onboarding.adapters.identity import CognitoIdentity, IdentityUnavailable, LoginRejected, Tokens
-from onboarding.adapters.mailer import MailNotSent
-from onboarding.adapters.organisations import OrganisationRepository
-from onboarding.adapters.repositories import (
-    EnvironmentRepository,
-    RateLimit,
-    RateLimited,
-    SignupRace,
-    SignupRepository,
-    UserRepository,
-)
 from onboarding.domain import errors
+from onboarding.domain.errors import IdentityUnavailable, LoginRejected, MailNotSent, RateLimited, SignupRace
 from onboarding.domain.mail import Mail, account_exists_mail, activation_mail, confirmation_mail
 from onboarding.domain.models import (
     DEFAULT_LANGUAGE,
@@ -37,6 +27,16 @@ from onboarding.domain.models import (
     User,
 )
 from onboarding.domain.organisations import Organisation
+from onboarding.domain.ports import (
+    Environments,
+    Identity,
+    Mailer,
+    Organisations,
+    RateLimit,
+    Signups,
+    Tokens,
+    Users,
+)
 from onboarding.domain.rules import (
     canonical_email,
     new_token,
@@ -54,10 +54,6 @@ SIGNUP_ACCEPTED = (
 )
 
 
-class Mailer(Protocol):
-    def send(self, mail: Mail) -> str: ...
-
-
 @dataclass(frozen=True)
 class RequestInfo:
     """Where a request came from: for rate limits and as evidence of accepting terms."""
@@ -69,18 +65,18 @@ class RequestInfo:
 @dataclass
 class AuthService:
     settings: Settings
-    signups: SignupRepository
-    users: UserRepository
-    environments: EnvironmentRepository
-    organisations: OrganisationRepository
+    signups: Signups
+    users: Users
+    environments: Environments
+    organisations: Organisations
     mailer: Mailer
-    identity: CognitoIdentity
+    identity: Identity
     clock: Callable[[], datetime] = field(default=now)
 
     # --- Sign-up and activation -----------------------------------------------------------
     def _limits(self, email_canonical: str, request: RequestInfo) -> list[RateLimit]:
         return [
-            RateLimit("signup-ip", request.ip, self.settings.auth.signups_per_ip_per_hour),
+            RateLimit("signup-ip", request.ip, self.settings.signups.per_ip_per_hour),
             RateLimit("mail", email_canonical, self.settings.mail.per_address_per_hour),
         ]
 
@@ -119,7 +115,7 @@ class AuthService:
                     token_hash=token_hash(token),
                     status=SignupStatus.PENDING,
                     created_at=moment,
-                    expires_at=moment + timedelta(hours=self.settings.auth.activation_ttl_hours),
+                    expires_at=moment + timedelta(hours=self.settings.signups.activation_ttl_hours),
                 )
                 self.signups.replace(signup, previous, limits, moment)
                 self._deliver(
@@ -127,7 +123,7 @@ class AuthService:
                     undo=lambda: self.signups.restore(signup, previous, limits, moment),
                 )
         except RateLimited as limited:
-            if limited.limit.kind == "signup-ip":
+            if limited.kind == "signup-ip":
                 metrics.add_metric(name="SignupsThrottled", unit="Count", value=1)
                 raise errors.TooManyRequests(limited.retry_after_seconds) from limited
             logger.info("mail limit reached for an address; nothing sent")  # same answer, silently
@@ -170,9 +166,9 @@ class AuthService:
         environment_name: str | None,
         request: RequestInfo,
     ) -> NewAccount:
-        if terms_version != self.settings.auth.terms_version:
+        if terms_version != self.settings.terms.version:
             raise errors.InvalidInput(
-                "body.terms_version", f"Accept the current terms, version {self.settings.auth.terms_version}."
+                "body.terms_version", f"Accept the current terms, version {self.settings.terms.version}."
             )
         found = self.signups.find_by_token_hash(token_hash(token))
         # The body's problems answer before the link's (422 before 404/410).
@@ -206,18 +202,17 @@ class AuthService:
             "ip": request.ip,
             "user_agent": request.user_agent[:512],
             "locale": signup.language,
-            "terms_url": self.settings.auth.terms_url,
+            "terms_url": self.settings.terms.url,
         }
         # The transaction decides races (one token, one username) before any login exists.
-        self.signups.complete(account, self.users, self.environments, evidence=evidence)
+        self.signups.complete(account, evidence=evidence)
         try:
             self.identity.create_login(user.id, user.email, password)
         except IdentityUnavailable as exc:
             logger.warning("login not created; activation undone", extra={"reason": str(exc)})
-            self.signups.undo_complete(account, self.users, self.environments)
-            raise errors.ServiceUnavailable(
-                "We cannot create your login right now. Try the link again in a minute.",
-                code="identity_unavailable",
+            self.signups.undo_complete(account)
+            raise errors.IdentityServiceUnavailable(
+                "We cannot create your login right now. Try the link again in a minute."
             ) from exc
         metrics.add_metric(name="EnvironmentsCreated", unit="Count", value=1)
         try:
@@ -239,7 +234,7 @@ class AuthService:
         except LoginRejected as exc:
             raise errors.InvalidCredentials from exc
         except IdentityUnavailable as exc:
-            raise errors.ServiceUnavailable(code="identity_unavailable") from exc
+            raise errors.IdentityServiceUnavailable from exc
         assert account is not None
         environment = self.environments.get(account.environment_id)
         if environment is not None and environment.restricted_to_idp:
@@ -253,7 +248,7 @@ class AuthService:
         except LoginRejected as exc:
             raise errors.Unauthorized("The refresh token is not valid.") from exc
         except IdentityUnavailable as exc:
-            raise errors.ServiceUnavailable(code="identity_unavailable") from exc
+            raise errors.IdentityServiceUnavailable from exc
         user = self.users.get(str(tokens.claims().get("cognito:username", "")))
         if user is not None:
             environment = self.environments.get(user.environment_id)
@@ -266,7 +261,7 @@ class AuthService:
         return signed_in_user(
             self.users,
             cognito_username,
-            terms_version=self.settings.auth.terms_version,
+            terms_version=self.settings.terms.version,
             require_current_terms=require_current_terms,
         )
 
@@ -275,14 +270,14 @@ class AuthService:
         only they can enable it)."""
         environment, organisations = self.organisations.environment_with_organisations(user.environment_id)
         if environment is None:
-            raise errors.NotFound("Your environment does not exist.")
+            raise errors.EnvironmentNotFound
         asking = [o for o in organisations if o.asks_to_receive] if user.role is Role.ADMIN else []
         return environment, asking
 
     def environment_of(self, user: User) -> Environment:
         environment = self.environments.get(user.environment_id)
         if environment is None:  # a user always has one; a missing one is a broken record
-            raise errors.NotFound("Your environment does not exist.")
+            raise errors.EnvironmentNotFound
         return environment
 
     def update_profile(self, user: User, changes: dict[str, Any]) -> User:
@@ -291,10 +286,10 @@ class AuthService:
         return self.users.update_profile(user.id, changes, self.clock())
 
     def accept_terms(self, user: User, version: str, request: RequestInfo) -> User:
-        if version != self.settings.auth.terms_version:
+        if version != self.settings.terms.version:
             raise errors.InvalidInput(
                 "body.version",
-                f"Unknown terms version; the current one is {self.settings.auth.terms_version}.",
+                f"Unknown terms version; the current one is {self.settings.terms.version}.",
                 code="unknown_terms_version",
             )
         accepted = user.model_copy(
@@ -306,6 +301,6 @@ class AuthService:
                 "ip": request.ip,
                 "user_agent": request.user_agent[:512],
                 "locale": user.language,
-                "terms_url": self.settings.auth.terms_url,
+                "terms_url": self.settings.terms.url,
             },
         )

@@ -12,16 +12,19 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from onboarding.accounts import signed_in_user
 from onboarding.adapters.dynamo import Table
 from onboarding.adapters.kvk import KvkClient
-from onboarding.adapters.organisations import CreditRepository, OrganisationRepository
 from onboarding.adapters.queue import RegistrationQueue
-from onboarding.adapters.repositories import EnvironmentRepository, IdempotencyRepository, UserRepository
+from onboarding.adapters.repositories.environments import EnvironmentRepository
+from onboarding.adapters.repositories.idempotency import IdempotencyRepository
+from onboarding.adapters.repositories.jobs import RegistrationJobRepository
+from onboarding.adapters.repositories.organisations import OrganisationRepository
+from onboarding.adapters.repositories.users import UserRepository
 from onboarding.adapters.secrets import secret_string
 from onboarding.adapters.vies import ViesClient
 from onboarding.domain import errors
 from onboarding.domain.models import User
 from onboarding.domain.organisations import Identifier, Organisation
 from onboarding.observability import logger, metrics
-from onboarding.settings import cors_origins, get_settings
+from onboarding.settings import get_settings
 from onboarding.web.app import COGNITO, create_app, resolve
 from onboarding.web.caller import Caller, caller_from_event
 from onboarding.web.idempotency import IDEMPOTENCY_KEY, idempotent
@@ -34,6 +37,8 @@ from organisations_api.models import (
     ActivationStatusOut,
     AddressOut,
     ContactOut,
+    CreditEntryOut,
+    CreditLedgerOut,
     CreditOut,
     CreditRequest,
     DecisionRequest,
@@ -52,39 +57,38 @@ from organisations_api.models import (
 )
 from organisations_api.service import IdentifierInput, OrganisationService
 
-app = create_app(cors_origins())
+app = create_app()
 TAG, ADMIN_TAG = ["Organisations"], ["Operators"]
 OrganisationId = Annotated[str, Path(min_length=1, max_length=64)]
 ParticipantId = Annotated[
     str, Path(min_length=3, max_length=160, description="0106:12345678 (':' may be %3A)")
 ]
-OPERATORS_GROUP = "operators"
 
 
 @lru_cache(maxsize=1)
 def service() -> OrganisationService:
     settings = get_settings()
-    table, config = Table(settings.tables.main), settings.organisations
+    table, kvk = Table(settings.table.name), settings.kvk
 
     def kvk_api_key() -> str:
-        if config.kvk_api_key_secret_arn:
-            return secret_string(config.kvk_api_key_secret_arn)
-        return config.kvk_api_key or ""
+        if kvk.api_key_secret_arn:
+            return secret_string(kvk.api_key_secret_arn)
+        return kvk.api_key or ""
 
     return OrganisationService(
         settings=settings,
         organisations=OrganisationRepository(table),
         environments=EnvironmentRepository(table),
-        credit=CreditRepository(table),
-        kvk=KvkClient(config.kvk_base_url, kvk_api_key),
-        vies=ViesClient(config.vies_base_url),
-        queue=RegistrationQueue(config.peppol_queue_url),
+        jobs=RegistrationJobRepository(table),
+        kvk=KvkClient(kvk.base_url, kvk_api_key),
+        vies=ViesClient(settings.vies.base_url),
+        queue=RegistrationQueue(settings.peppol.queue_url),
     )
 
 
 @lru_cache(maxsize=1)
 def _users() -> UserRepository:
-    return UserRepository(Table(get_settings().tables.main))
+    return UserRepository(Table(get_settings().table.name))
 
 
 def _caller() -> Caller:
@@ -92,18 +96,18 @@ def _caller() -> Caller:
 
 
 def _user() -> User:
-    return signed_in_user(_users(), _caller().username, terms_version=get_settings().auth.terms_version)
+    return signed_in_user(_users(), _caller().username, terms_version=get_settings().terms.version)
 
 
 def _operator() -> User:
     """Operators' routes answer 403 to anyone else, before anything else."""
-    if not _caller().in_group(OPERATORS_GROUP):
+    if not _caller().in_group(get_settings().identity.operators_group):
         raise errors.Forbidden("Only platform operators may do this.")
     return _user()
 
 
 def _idempotent() -> Any:
-    return idempotent(lambda: IdempotencyRepository(Table(get_settings().tables.main)))
+    return idempotent(lambda: IdempotencyRepository(Table(get_settings().table.name)))
 
 
 def _identifier_out(identifier: Identifier) -> IdentifierOut:
@@ -370,13 +374,36 @@ def decide(
     "/admin/environments/<environment_id>/credit",
     tags=ADMIN_TAG,
     security=COGNITO,
-    summary="Top up an environment's credit",
-    responses=documented(200, CreditOut, *BODY_ERRORS, 401, 403, 404),
+    summary="Top up an environment's credit (kept in its ledger)",
+    responses=documented(200, CreditOut, *BODY_ERRORS, 401, 403, 404, 409),
+    middlewares=[_idempotent()],
 )
-def add_credit(environment_id: OrganisationId, body: CreditRequest) -> CreditOut:
-    _operator()
-    environment = service().add_credit(environment_id, body.amount_cents)
+def add_credit(
+    environment_id: OrganisationId, body: CreditRequest, idempotency_key: IDEMPOTENCY_KEY = None
+) -> CreditOut:
+    operator = _operator()
+    environment = service().add_credit(operator.id, environment_id, body.amount_cents, body.reference)
     return CreditOut(balance_cents=environment.credit_balance_cents, currency=environment.currency)
+
+
+@app.get(
+    "/admin/environments/<environment_id>/credit",
+    tags=ADMIN_TAG,
+    security=COGNITO,
+    summary="An environment's credit and its ledger, newest first",
+    responses=documented(200, CreditLedgerOut, 401, 403, 404),
+)
+def credit_ledger(environment_id: OrganisationId) -> CreditLedgerOut:
+    _operator()
+    environment, entries = service().credit_entries(environment_id)
+    return CreditLedgerOut(
+        balance_cents=environment.credit_balance_cents,
+        currency=environment.currency,
+        entries=[
+            CreditEntryOut(amount_cents=e.amount_cents, by=e.by, at=e.at, reference=e.reference)
+            for e in entries
+        ],
+    )
 
 
 @logger.inject_lambda_context(clear_state=True)

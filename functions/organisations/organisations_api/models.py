@@ -1,4 +1,4 @@
-"""The organisations function's API contract (see ../shared/API.md, "Organisations")."""
+"""The organisations function's API contract (the OpenAPI document is generated from these)."""
 
 from __future__ import annotations
 
@@ -182,8 +182,27 @@ class ActivationRequestOut(BaseModel):
 
 class CreditRequest(RequestBody):
     amount_cents: Annotated[int, Field(gt=0, le=100_000_000, description="A positive amount in cents")]
+    reference: (
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+            Field(description="Why: an invoice or payment reference"),
+        ]
+        | None
+    ) = None
 
 
 class CreditOut(BaseModel):
     balance_cents: int
     currency: Literal["EUR"]
+
+
+class CreditEntryOut(BaseModel):
+    amount_cents: int
+    by: str = Field(description="The operator's user id")
+    at: datetime
+    reference: str | None
+
+
+class CreditLedgerOut(CreditOut):
+    entries: list[CreditEntryOut] = Field(description="Newest first")

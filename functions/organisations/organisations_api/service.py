@@ -13,14 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from onboarding.accounts import require_admin
-from onboarding.adapters.kvk import KvkClient, KvkProfile, KvkSearchResult, KvkUnavailable
-from onboarding.adapters.organisations import CreditRepository, OrganisationRepository
-from onboarding.adapters.queue import QueueUnavailable, RegistrationQueue
-from onboarding.adapters.repositories import EnvironmentRepository
-from onboarding.adapters.vies import ViesClient
 from onboarding.domain import errors
+from onboarding.domain.errors import KvkUnavailable, QueueUnavailable
 from onboarding.domain.identifiers import InvalidIdentifier, ParsedIdentifier, parse, parse_participant_id
-from onboarding.domain.models import Environment, User
+from onboarding.domain.models import CreditEntry, Environment, User
 from onboarding.domain.organisations import (
     ActivationReview,
     Address,
@@ -38,39 +34,19 @@ from onboarding.domain.organisations import (
     RegistrationMessage,
     Verification,
 )
+from onboarding.domain.ports import (
+    Environments,
+    JobQueue,
+    Kvk,
+    KvkProfile,
+    KvkSearchResult,
+    Organisations,
+    RegistrationJobs,
+    Vies,
+)
 from onboarding.domain.rules import now
 from onboarding.observability import logger, metrics
 from onboarding.settings import Settings
-
-
-class KvkNotFound(errors.NotFound):
-    code = "kvk_not_found"
-    message = "The KvK does not know this KvK number."
-
-
-class KvkUnavailableError(errors.ServiceUnavailable):
-    code = "kvk_unavailable"
-    message = "The KvK cannot be reached right now. Try again in a minute, or add the organisation by hand."
-
-
-class OrganisationActive(errors.Conflict):
-    code = "organisation_active"
-    message = "An active organisation's name and address cannot change; they were verified and registered."
-
-
-class OrganisationNotActive(errors.Conflict):
-    code = "organisation_not_active"
-    message = "The organisation must be active for this."
-
-
-class PrimaryIdentifierRequired(errors.Conflict):
-    code = "primary_identifier_required"
-    message = "Activation needs exactly one primary identifier (preferably the KvK number)."
-
-
-class RegisteredOnPeppol(errors.Conflict):
-    code = "registered_on_peppol"
-    message = "This is registered on Peppol (or being registered): deregister it first."
 
 
 @dataclass(frozen=True)
@@ -89,12 +65,12 @@ class VerificationResult:
 @dataclass
 class OrganisationService:
     settings: Settings
-    organisations: OrganisationRepository
-    environments: EnvironmentRepository
-    credit: CreditRepository
-    kvk: KvkClient
-    vies: ViesClient
-    queue: RegistrationQueue
+    organisations: Organisations
+    environments: Environments
+    jobs: RegistrationJobs
+    kvk: Kvk
+    vies: Vies
+    queue: JobQueue
     clock: Callable[[], datetime] = field(default=now)
 
     # --- KvK search -------------------------------------------------------------------------
@@ -104,17 +80,14 @@ class OrganisationService:
         try:
             return self.kvk.search(kvk_number=kvk_number, name=name)
         except KvkUnavailable as exc:
-            logger.warning("kvk unavailable", extra={"reason": str(exc)})
-            raise KvkUnavailableError from exc
+            logger.warning("kvk unavailable", extra={"reason": exc.reason})
+            raise
 
     # --- Organisations ----------------------------------------------------------------------
     def create_from_kvk(self, user: User, kvk_number: str) -> Organisation:
-        try:
-            profile = self.kvk.profile(kvk_number)
-        except KvkUnavailable as exc:
-            raise KvkUnavailableError from exc
+        profile = self.kvk.profile(kvk_number)
         if profile is None:
-            raise KvkNotFound
+            raise errors.KvkNotFound
         if not profile.active:
             raise errors.InvalidInput(
                 "body.kvk_number", "This organisation is no longer registered at the KvK."
@@ -183,7 +156,7 @@ class OrganisationService:
 
     def _create(self, organisation: Organisation) -> Organisation:
         environment = self._environment(organisation.environment_id)
-        limit = self.settings.organisations.plan_limits.get(environment.plan.value, 0)
+        limit = self.settings.plan.organisation_limit(environment.plan.value)
         self.organisations.create(organisation, plan_limit=limit)
         metrics.add_metric(name="OrganisationsCreated", unit="Count", value=1)
         return organisation
@@ -192,7 +165,7 @@ class OrganisationService:
         """Only the caller's own environment is looked in: another tenant's is simply not found."""
         found = self.organisations.get(user.environment_id, organisation_id)
         if found is None:
-            raise errors.NotFound("There is no such organisation.")
+            raise errors.OrganisationNotFound
         return found
 
     def list_organisations(self, user: User) -> list[Organisation]:
@@ -205,12 +178,9 @@ class OrganisationService:
             return organisation
         locked = {"name", "address"} & changes.keys()
         if locked and organisation.status is OrganisationStatus.ACTIVE:
-            raise OrganisationActive
+            raise errors.OrganisationActive
         if locked and organisation.status is OrganisationStatus.PENDING_REVIEW:
-            raise errors.Conflict(
-                "Name and address cannot change while an operator reviews the activation request.",
-                code="activation_pending",
-            )
+            raise errors.LockedDuringReview
         update: dict[str, Any] = {}
         if "name" in changes:
             update["name"] = changes["name"]
@@ -225,7 +195,7 @@ class OrganisationService:
         organisation = self.get(user, organisation_id)
         require_admin(user)
         if organisation.on_peppol:
-            raise RegisteredOnPeppol
+            raise errors.RegisteredOnPeppol
         self.organisations.delete(organisation)
 
     # --- Identifiers ------------------------------------------------------------------------
@@ -234,7 +204,7 @@ class OrganisationService:
         parsed = self._parse("body", given, organisation.country)
         require_admin(user)
         if organisation.identifier(parsed.participant_id.lower()):
-            raise errors.Conflict("The organisation already has this identifier.", code="identifier_exists")
+            raise errors.IdentifierExists
         identifier = Identifier(
             scheme=parsed.scheme.icd,
             value=parsed.value,
@@ -251,7 +221,7 @@ class OrganisationService:
         identifier = self._identifier_of(organisation, participant_id)
         require_admin(user)
         if identifier.on_peppol:
-            raise RegisteredOnPeppol
+            raise errors.RegisteredOnPeppol
         remaining = [i for i in organisation.identifiers if i.participant_id != identifier.participant_id]
         if identifier.primary and remaining:  # the next one takes over, so one stays primary
             remaining[0] = remaining[0].model_copy(update={"primary": True})
@@ -316,7 +286,7 @@ class OrganisationService:
             return VerificationResult(
                 Verification.INCONCLUSIVE,
                 "kvk",
-                {"error": str(exc), "retry": "The KvK could not answer for now; verify again later."},
+                {"error": exc.reason, "retry": "The KvK could not answer for now; verify again later."},
             )
         if profile is None or not profile.active:
             return VerificationResult(Verification.REJECTED, "kvk", {"name": None, "registered": False})
@@ -335,13 +305,11 @@ class OrganisationService:
         organisation = self.get(user, organisation_id)
         require_admin(user)
         if organisation.status is OrganisationStatus.ACTIVE:
-            raise errors.Conflict("The organisation is already active.", code="organisation_active")
+            raise errors.OrganisationAlreadyActive
         if organisation.status is OrganisationStatus.PENDING_REVIEW:
-            raise errors.Conflict(
-                "Activation was already requested; an operator will review it.", code="activation_pending"
-            )
+            raise errors.ActivationPending
         if len(organisation.primary_identifiers) != 1:
-            raise PrimaryIdentifierRequired
+            raise errors.PrimaryIdentifierRequired
         review = ActivationReview(method=method, requested_at=self.clock(), requested_by=user.id)
         return self._save(organisation, status=OrganisationStatus.PENDING_REVIEW, activation=review)
 
@@ -352,12 +320,12 @@ class OrganisationService:
         environment_id = self.organisations.environment_of(organisation_id)
         organisation = self.organisations.get(environment_id, organisation_id) if environment_id else None
         if organisation is None:
-            raise errors.NotFound("There is no such organisation.")
+            raise errors.OrganisationNotFound
         if organisation.status is not OrganisationStatus.PENDING_REVIEW or organisation.activation is None:
-            raise errors.Conflict("This organisation is not waiting for a review.", code="not_pending_review")
+            raise errors.NotPendingReview
         if decision == "approve" and len(organisation.primary_identifiers) != 1:
             # Identifiers may change while a request waits; approval needs the one to register.
-            raise PrimaryIdentifierRequired
+            raise errors.PrimaryIdentifierRequired
         moment = self.clock()
         review = organisation.activation.model_copy(
             update={"decided_at": moment, "decided_by": operator, "reason": reason}
@@ -368,7 +336,7 @@ class OrganisationService:
         primary = organisation.primary_identifiers[0]
         job = self._job(organisation, primary, RegistrationAction.REGISTER, Capability.SEND)
         identifiers = tuple(
-            i.model_copy(update={"send": PeppolState.PENDING})
+            i.model_copy(update={"send": PeppolState.PENDING, "job_id": job.id})
             if i.participant_id == primary.participant_id
             else i
             for i in organisation.identifiers
@@ -396,7 +364,7 @@ class OrganisationService:
         organisation = self.get(user, organisation_id)
         require_admin(user)
         if organisation.status is not OrganisationStatus.ACTIVE:
-            raise OrganisationNotActive
+            raise errors.OrganisationNotActive
         if enabled == organisation.receiving.enabled:
             return organisation  # already so; the latest job stands
         primary = organisation.primary_identifiers[0]
@@ -404,7 +372,9 @@ class OrganisationService:
         job = self._job(organisation, primary, action, Capability.RECEIVE)
         state = PeppolState.PENDING if enabled else PeppolState.DEREGISTERING
         identifiers = tuple(
-            i.model_copy(update={"receive": state}) if i.participant_id == primary.participant_id else i
+            i.model_copy(update={"receive": state, "job_id": job.id})
+            if i.participant_id == primary.participant_id
+            else i
             for i in organisation.identifiers
         )
         receiving = organisation.receiving.model_copy(
@@ -427,16 +397,24 @@ class OrganisationService:
         )
 
     # --- Credit (operators) -----------------------------------------------------------------
-    def add_credit(self, environment_id: str, amount_cents: int) -> Environment:
-        environment = self.credit.add(environment_id, amount_cents, self.clock())
+    def add_credit(
+        self, operator: str, environment_id: str, amount_cents: int, reference: str | None = None
+    ) -> Environment:
+        entry = CreditEntry(
+            id=str(uuid.uuid4()), amount_cents=amount_cents, by=operator, at=self.clock(), reference=reference
+        )
+        environment = self.environments.add_credit(environment_id, entry)
         logger.info("credit added", extra={"environment_id": environment_id, "amount_cents": amount_cents})
         return environment
+
+    def credit_entries(self, environment_id: str) -> tuple[Environment, list[CreditEntry]]:
+        return self._environment(environment_id), self.environments.credit_entries(environment_id)
 
     # --- helpers ----------------------------------------------------------------------------
     def _environment(self, environment_id: str) -> Environment:
         environment = self.environments.get(environment_id)
         if environment is None:
-            raise errors.NotFound("Your environment does not exist.")
+            raise errors.EnvironmentNotFound
         return environment
 
     @staticmethod
@@ -463,7 +441,7 @@ class OrganisationService:
             key = participant_id.strip().lower()
         identifier = organisation.identifier(key)
         if identifier is None:
-            raise errors.NotFound("The organisation has no such identifier.")
+            raise errors.IdentifierNotFound
         return identifier
 
     def _save(
@@ -524,7 +502,7 @@ class OrganisationService:
             logger.error("registration job not dispatched", extra={"job_id": job.id, "reason": str(exc)})
             metrics.add_metric(name="JobsNotDispatched", unit="Count", value=1)
             return
-        self.organisations.jobs.mark_dispatched(job.id, self.clock())
+        self.jobs.mark_dispatched(job.id, self.clock())
 
 
 def _address(profile: KvkProfile) -> Address:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from onboarding.adapters.repositories import UserRepository
 from onboarding.domain import errors
 from onboarding.domain.models import Role, User
+from onboarding.domain.ports import Users
 
 
 def signed_in_user(
-    users: UserRepository, cognito_username: str, *, terms_version: str, require_current_terms: bool = True
+    users: Users, cognito_username: str, *, terms_version: str, require_current_terms: bool = True
 ) -> User:
     """The account behind a verified token. Until a user has accepted the current terms only
     a few routes let them through (``require_current_terms=False``)."""

@@ -1,15 +1,23 @@
-"""A small typed wrapper over the DynamoDB client: (de)serialisation, transactions whose
-cancellation reasons come back per item, and the table's key layout in one place."""
+"""A small typed wrapper over the DynamoDB client: (de)serialisation, the table's key
+layout, and transactions whose failed conditions come back by name.
+
+Two kinds of things live here and look different on purpose. *Writes* (``Put``,
+``Update``, ``Delete``, ``Check``) are plain values that describe one operation; nothing
+happens when one is built. ``Table``'s methods are the calls that go to DynamoDB: ``get``,
+``get_many``, ``query``, ``query_index``, ``write`` (one operation) and ``transact`` (several,
+all or nothing, each under a name so that a failure says which one failed).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from onboarding.adapters import aws
 
-# The table's key schema. The CDK data construct and the local bootstrap read these
-# through ``infra/platform.py``, so the layout is written once.
+# The table's key schema. ``infra/platform.py`` reads these to create the table (in CDK and
+# on the local emulator), so the layout is written here and only here.
 PK = "pk"
 SK = "sk"
 TTL_ATTRIBUTE = "expires_ttl"
@@ -19,51 +27,92 @@ TOKEN_INDEX_KEY = "token_hash"
 REVIEW_INDEX = "by_review_queue"
 REVIEW_INDEX_KEY = "review_queue"
 REVIEW_INDEX_SORT_KEY = "requested_at"
+# (name, partition key, sort key) of every global secondary index.
+INDEXES: tuple[tuple[str, str, str | None], ...] = (
+    (TOKEN_INDEX, TOKEN_INDEX_KEY, None),
+    (REVIEW_INDEX, REVIEW_INDEX_KEY, REVIEW_INDEX_SORT_KEY),
+)
+
+NOT_EXISTS = "attribute_not_exists(pk)"
+EXISTS = "attribute_exists(pk)"
 
 
 class TransactionCancelled(Exception):
-    """A transaction failed; ``failed_index`` is the first item whose condition failed."""
+    """A transaction was refused; ``failed`` names the writes whose condition did not hold."""
 
-    def __init__(self, reasons: list[str]) -> None:
-        super().__init__(f"transaction cancelled: {reasons}")
-        self.reasons = reasons
+    def __init__(self, failed: frozenset[str], *, conflicted: bool) -> None:
+        super().__init__(f"transaction cancelled: failed={sorted(failed)} conflicted={conflicted}")
+        self.failed = failed
+        self.conflicted = conflicted  # another transaction touched the same items meanwhile
 
-    @property
-    def failed_indexes(self) -> list[int]:
-        return [index for index, reason in enumerate(self.reasons) if reason == "ConditionalCheckFailed"]
+    def failed_on(self, *names: str) -> bool:
+        return any(name in self.failed for name in names)
 
-    @property
-    def failed_index(self) -> int | None:
-        return next(iter(self.failed_indexes), None)
-
-    @property
-    def conflicted(self) -> bool:
-        return "TransactionConflict" in self.reasons
+    def failed_on_kind(self, kind: str) -> bool:
+        """Whether a write named ``<kind>:<something>`` failed (one of a family, e.g. claims)."""
+        return any(name.partition(":")[0] == kind for name in self.failed)
 
 
 class ConditionFailed(Exception):
     """A single conditional write found the item in another state."""
 
 
+# --- Writes: descriptions of one operation ---------------------------------------------------
+@dataclass(frozen=True)
+class Put:
+    item: Mapping[str, Any]
+    condition: str | None = None
+    names: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Update:
+    pk: str
+    sk: str
+    expression: str
+    names: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, Any] = field(default_factory=dict)  # for the expression and the condition
+    condition: str | None = None
+
+
+@dataclass(frozen=True)
+class Delete:
+    pk: str
+    sk: str
+    condition: str | None = None
+    names: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Check:
+    pk: str
+    sk: str
+    condition: str
+    names: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+
+Write = Put | Update | Delete | Check
+
+
+# --- (De)serialisation ---------------------------------------------------------------------------
 def _serializer() -> Any:
     from boto3.dynamodb.types import TypeSerializer
 
     return TypeSerializer()
 
 
-def _deserializer() -> Any:
-    from boto3.dynamodb.types import TypeDeserializer
-
-    return TypeDeserializer()
-
-
-def to_item(values: dict[str, Any]) -> dict[str, Any]:
+def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
     serializer = _serializer()
     return {k: serializer.serialize(v) for k, v in values.items() if v is not None}
 
 
-def from_item(item: dict[str, Any]) -> dict[str, Any]:
-    deserializer = _deserializer()
+def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
     return {k: _plain(deserializer.deserialize(v)) for k, v in item.items()}
 
 
@@ -84,14 +133,20 @@ def key(pk: str, sk: str) -> dict[str, Any]:
     return {PK: {"S": pk}, SK: {"S": sk}}
 
 
-@dataclass
-class TransactItem:
-    """One operation of a ``TransactWriteItems`` call, in the client's wire form."""
+def _expression_parts(
+    condition: str | None, names: Mapping[str, str], values: Mapping[str, Any]
+) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if condition:
+        params["ConditionExpression"] = condition
+    if names:
+        params["ExpressionAttributeNames"] = dict(names)
+    if values:
+        params["ExpressionAttributeValues"] = to_item(values)
+    return params
 
-    operation: str  # Put | Update | Delete | ConditionCheck
-    params: dict[str, Any] = field(default_factory=dict)
 
-
+# --- The calls ------------------------------------------------------------------------------------
 class Table:
     def __init__(self, name: str, client: Any | None = None) -> None:
         self.name = name
@@ -113,18 +168,39 @@ class Table:
         )
         return [from_item(r["Item"]) if r.get("Item") else None for r in response["Responses"]]
 
-    def query_partition(self, pk: str, sk_prefix: str | None = None) -> list[dict[str, Any]]:
-        """Every item of a partition (or those whose sort key starts with ``sk_prefix``)."""
+    def query(
+        self, pk: str, sk_prefix: str | None = None, *, newest_first: bool = False, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The items of a partition (or those whose sort key starts with ``sk_prefix``)."""
         condition, values = "pk = :pk", {":pk": {"S": pk}}
         if sk_prefix:
             condition += " AND begins_with(sk, :prefix)"
             values[":prefix"] = {"S": sk_prefix}
-        items: list[dict[str, Any]] = []
         params: dict[str, Any] = {
             "TableName": self.name,
             "KeyConditionExpression": condition,
             "ExpressionAttributeValues": values,
             "ConsistentRead": True,
+            "ScanIndexForward": not newest_first,
+        }
+        if limit is not None:
+            params["Limit"] = limit
+        items: list[dict[str, Any]] = []
+        while True:
+            response = self.client.query(**params)
+            items.extend(from_item(item) for item in response.get("Items", []))
+            if "LastEvaluatedKey" not in response or (limit is not None and len(items) >= limit):
+                return items[:limit] if limit is not None else items
+            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def query_index(self, index: str, attribute: str, value: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        params: dict[str, Any] = {
+            "TableName": self.name,
+            "IndexName": index,
+            "KeyConditionExpression": "#k = :v",
+            "ExpressionAttributeNames": {"#k": attribute},
+            "ExpressionAttributeValues": {":v": {"S": value}},
         }
         while True:
             response = self.client.query(**params)
@@ -133,132 +209,55 @@ class Table:
                 return items
             params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
-    def query_index(self, index: str, attribute: str, value: str) -> list[dict[str, Any]]:
-        response = self.client.query(
-            TableName=self.name,
-            IndexName=index,
-            KeyConditionExpression="#k = :v",
-            ExpressionAttributeNames={"#k": attribute},
-            ExpressionAttributeValues={":v": {"S": value}},
-        )
-        return [from_item(item) for item in response.get("Items", [])]
-
-    def update(
-        self,
-        pk: str,
-        sk: str,
-        *,
-        update: str,
-        names: dict[str, str],
-        values: dict[str, Any],
-        condition: str | None = None,
-    ) -> dict[str, Any]:
-        """UpdateItem returning the new item; ``ConditionFailed`` if the condition does not hold."""
-        params = self.update_item(
-            pk, sk, update=update, names=names, values=values, condition=condition
-        ).params
-        params["ReturnValues"] = "ALL_NEW"
+    def write(self, operation: Write) -> dict[str, Any] | None:
+        """One write; an ``Update`` returns the item as it is afterwards. ``ConditionFailed``
+        if the write's condition does not hold."""
         try:
-            response = self.client.update_item(**params)
+            if isinstance(operation, Update):
+                response = self.client.update_item(**self._wire(operation), ReturnValues="ALL_NEW")
+                return from_item(response["Attributes"])
+            if isinstance(operation, Put):
+                self.client.put_item(**self._wire(operation))
+            elif isinstance(operation, Delete):
+                self.client.delete_item(**self._wire(operation))
+            else:
+                raise TypeError("a condition check only exists inside a transaction")
         except Exception as exc:
             if aws.error_code(exc) == "ConditionalCheckFailedException":
                 raise ConditionFailed from exc
             raise
-        return from_item(response["Attributes"])
+        return None
 
-    def put_conditionally(
-        self,
-        values: dict[str, Any],
-        *,
-        condition: str,
-        names: dict[str, str] | None = None,
-        condition_values: dict[str, Any] | None = None,
-    ) -> None:
-        """PutItem that raises ``ConditionFailed`` when ``condition`` does not hold."""
-        params: dict[str, Any] = {"TableName": self.name, "Item": to_item(values)}
-        self._add_condition(params, condition, names, condition_values)
+    def transact(self, writes: Mapping[str, Write]) -> None:
+        """All or nothing. On failed conditions ``TransactionCancelled`` names the writes."""
+        names = list(writes)
+        operations = [{_OPERATION[type(write)]: self._wire(write)} for write in writes.values()]
         try:
-            self.client.put_item(**params)
-        except Exception as exc:
-            if aws.error_code(exc) == "ConditionalCheckFailedException":
-                raise ConditionFailed from exc
-            raise
-
-    # Builders of transaction items -------------------------------------------------------
-    def put(
-        self,
-        values: dict[str, Any],
-        *,
-        condition: str | None = None,
-        names: dict[str, str] | None = None,
-        condition_values: dict[str, Any] | None = None,
-    ) -> TransactItem:
-        params: dict[str, Any] = {"TableName": self.name, "Item": to_item(values)}
-        self._add_condition(params, condition, names, condition_values)
-        return TransactItem("Put", params)
-
-    def delete(
-        self,
-        pk: str,
-        sk: str,
-        *,
-        condition: str | None = None,
-        names: dict[str, str] | None = None,
-        condition_values: dict[str, Any] | None = None,
-    ) -> TransactItem:
-        params: dict[str, Any] = {"TableName": self.name, "Key": key(pk, sk)}
-        self._add_condition(params, condition, names, condition_values)
-        return TransactItem("Delete", params)
-
-    def update_item(
-        self,
-        pk: str,
-        sk: str,
-        *,
-        update: str,
-        names: dict[str, str],
-        values: dict[str, Any],
-        condition: str | None = None,
-    ) -> TransactItem:
-        params: dict[str, Any] = {"TableName": self.name, "Key": key(pk, sk), "UpdateExpression": update}
-        self._add_condition(params, condition, names, values)
-        return TransactItem("Update", params)
-
-    def check(
-        self,
-        pk: str,
-        sk: str,
-        *,
-        condition: str,
-        names: dict[str, str] | None = None,
-        condition_values: dict[str, Any] | None = None,
-    ) -> TransactItem:
-        params: dict[str, Any] = {"TableName": self.name, "Key": key(pk, sk)}
-        self._add_condition(params, condition, names, condition_values)
-        return TransactItem("ConditionCheck", params)
-
-    @staticmethod
-    def _add_condition(
-        params: dict[str, Any],
-        condition: str | None,
-        names: dict[str, str] | None,
-        values: dict[str, Any] | None,
-    ) -> None:
-        if condition:
-            params["ConditionExpression"] = condition
-        if names:
-            params["ExpressionAttributeNames"] = names
-        if values:
-            params["ExpressionAttributeValues"] = to_item(values)
-
-    def transact(self, items: list[TransactItem]) -> None:
-        """All or nothing; on a failed condition, ``TransactionCancelled`` says which item."""
-        try:
-            self.client.transact_write_items(TransactItems=[{i.operation: i.params} for i in items])
+            self.client.transact_write_items(TransactItems=operations)
         except Exception as exc:
             if aws.error_code(exc) != "TransactionCanceledException":
                 raise
             reasons = [
                 r.get("Code", "None") for r in getattr(exc, "response", {}).get("CancellationReasons", [])
             ]
-            raise TransactionCancelled(reasons) from exc
+            failed = frozenset(
+                name
+                for name, reason in zip(names, reasons, strict=False)
+                if reason == "ConditionalCheckFailed"
+            )
+            raise TransactionCancelled(failed, conflicted="TransactionConflict" in reasons) from exc
+
+    def _wire(self, write: Write) -> dict[str, Any]:
+        """A write in the client's wire form."""
+        params: dict[str, Any] = {"TableName": self.name}
+        if isinstance(write, Put):
+            params["Item"] = to_item(write.item)
+        else:
+            params["Key"] = key(write.pk, write.sk)
+        if isinstance(write, Update):
+            params["UpdateExpression"] = write.expression
+        params.update(_expression_parts(write.condition, write.names, write.values))
+        return params
+
+
+_OPERATION: dict[type, str] = {Put: "Put", Update: "Update", Delete: "Delete", Check: "ConditionCheck"}

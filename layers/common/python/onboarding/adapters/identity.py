@@ -2,36 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import json
-from dataclasses import dataclass
 from typing import Any
 
 from onboarding.adapters import aws
-
-
-@dataclass(frozen=True)
-class Tokens:
-    id_token: str
-    access_token: str
-    refresh_token: str | None
-    expires_in: int
-
-    def claims(self) -> dict[str, Any]:
-        """The ID token's claims. Only for tokens that came straight from Cognito over TLS:
-        nothing is verified here."""
-        payload = self.id_token.split(".")[1]
-        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))  # type: ignore[no-any-return]
-
-
-class LoginRejected(Exception):
-    """Wrong password, unknown user, disabled user: deliberately one error."""
-
-
-class IdentityUnavailable(Exception):
-    """Cognito could not be reached or throttled us."""
-
+from onboarding.domain.errors import IdentityUnavailable, LoginRejected
+from onboarding.domain.ports import Tokens
 
 _REJECTED = {
     "NotAuthorizedException",

@@ -8,36 +8,12 @@ call: most requests of the organisations function never reach the KvK.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from onboarding.domain.errors import KvkUnavailable
+from onboarding.domain.ports import KvkProfile, KvkSearchResult
+
 NO_RESULTS = "IPD5200"  # "no results for this search": a 404 that means an empty list
-
-
-class KvkUnavailable(Exception):
-    """The KvK did not answer usefully: timeout, 5xx, throttling, a refused key."""
-
-
-@dataclass(frozen=True)
-class KvkSearchResult:
-    kvk_number: str
-    name: str
-    city: str | None
-    type: str
-    active: bool
-
-
-@dataclass(frozen=True)
-class KvkProfile:
-    kvk_number: str
-    name: str
-    rsin: str | None
-    legal_form: str | None
-    street: str | None
-    postal_code: str | None
-    city: str | None
-    country: str
-    active: bool
 
 
 class KvkClient:

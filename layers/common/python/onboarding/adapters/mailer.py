@@ -7,12 +7,9 @@ from email.utils import format_datetime, make_msgid
 from typing import Any
 
 from onboarding.adapters import aws
+from onboarding.domain.errors import MailNotSent
 from onboarding.domain.mail import Mail
 from onboarding.domain.rules import now
-
-
-class MailNotSent(Exception):
-    """SES did not take the mail (throttled, unavailable, sender not verified, ...)."""
 
 
 class SesMailer:

@@ -5,11 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from onboarding.adapters import aws
+from onboarding.domain.errors import QueueUnavailable
 from onboarding.domain.organisations import RegistrationMessage
-
-
-class QueueUnavailable(Exception):
-    pass
 
 
 class RegistrationQueue:

@@ -6,22 +6,13 @@ answers are *inconclusive*, to be tried again later, never a rejection of the nu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-Outcome = Literal["valid", "invalid", "inconclusive"]
+from onboarding.domain.ports import ViesResult
+
 INVALID_ERRORS = frozenset({"INVALID_INPUT"})
 # Everything else VIES reports (MS_UNAVAILABLE, TIMEOUT, SERVICE_UNAVAILABLE, the *_MAX_CONCURRENT_REQ
 # family, VAT_BLOCKED, IP_BLOCKED, INVALID_REQUESTER_INFO, ...) says nothing about the number.
-
-
-@dataclass(frozen=True)
-class ViesResult:
-    outcome: Outcome
-    name: str | None = None
-    address: str | None = None
-    request_date: str | None = None
-    error: str | None = None
 
 
 def _clean(value: Any) -> str | None:

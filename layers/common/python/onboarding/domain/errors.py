@@ -1,5 +1,15 @@
-"""Domain errors. Each carries the HTTP status and code of ``API.md``; the web edge maps
-them to the one error body, so logic never builds a response itself."""
+"""Every error of the platform, in one place.
+
+Two families:
+- ``DomainError`` and its subclasses carry the HTTP status and code of the API contract; the
+  web edge (``onboarding.web.errors``) maps them to the one error body, so neither logic nor
+  adapters ever build a response. Adapters raise these too where the answer is theirs to know
+  (an identifier already claimed: 409; no credit: 402).
+- ``PortFailure`` and its subclasses say that an outside service (Cognito, SES, SQS, the KvK)
+  refused or failed. They carry no status: what such a failure means depends on the use case
+  (a refused login is 401, a refused refresh token also 401, an SES outage at sign-up 503 but
+  after activation only a log line), so the services decide.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +37,7 @@ class DomainError(Exception):
             self.code = code
 
 
+# --- 422 ------------------------------------------------------------------------------------------
 class InvalidInput(DomainError):
     """A body that parsed but breaks a rule no schema can express (422)."""
 
@@ -38,6 +49,7 @@ class InvalidInput(DomainError):
         super().__init__(message, details=[{"field": field, "message": message}], code=code)
 
 
+# --- 401 / 403 ------------------------------------------------------------------------------------
 class Unauthorized(DomainError):
     status = 401
     code = "unauthorized"
@@ -65,6 +77,7 @@ class LoginMethodNotAllowed(Forbidden):
     message = "Your environment only allows login through its own identity provider."
 
 
+# --- 404 / 410 ------------------------------------------------------------------------------------
 class NotFound(DomainError):
     status = 404
     code = "not_found"
@@ -74,6 +87,27 @@ class NotFound(DomainError):
 class ActivationNotFound(NotFound):
     code = "activation_not_found"
     message = "This activation link is not valid. Request a new one."
+
+
+class OrganisationNotFound(NotFound):
+    message = "There is no such organisation."
+
+
+class IdentifierNotFound(NotFound):
+    message = "The organisation has no such identifier."
+
+
+class EnvironmentNotFound(NotFound):
+    message = "There is no such environment."
+
+
+class UserNotFound(NotFound):
+    message = "This user does not exist."
+
+
+class KvkNotFound(NotFound):
+    code = "kvk_not_found"
+    message = "The KvK does not know this KvK number."
 
 
 class Gone(DomainError):
@@ -91,6 +125,7 @@ class ActivationUsed(Gone):
     message = "This activation link has already been used. Log in instead."
 
 
+# --- 409 ------------------------------------------------------------------------------------------
 class Conflict(DomainError):
     status = 409
     code = "conflict"
@@ -102,6 +137,91 @@ class UsernameTaken(Conflict):
     message = "This username is taken. Choose another one."
 
 
+class OrganisationExists(Conflict):
+    code = "organisation_exists"
+    message = "An identifier of this organisation is already claimed on the platform."
+
+
+class OrganisationChanged(Conflict):
+    code = "organisation_changed"
+    message = "The organisation changed meanwhile. Load it again and retry."
+
+
+class OrganisationActive(Conflict):
+    code = "organisation_active"
+    message = "An active organisation's name and address cannot change; they were verified and registered."
+
+
+class OrganisationAlreadyActive(Conflict):
+    code = "organisation_active"
+    message = "The organisation is already active."
+
+
+class OrganisationNotActive(Conflict):
+    code = "organisation_not_active"
+    message = "The organisation must be active for this."
+
+
+class ActivationPending(Conflict):
+    code = "activation_pending"
+    message = "Activation was already requested; an operator will review it."
+
+
+class LockedDuringReview(Conflict):
+    code = "activation_pending"
+    message = "Name and address cannot change while an operator reviews the activation request."
+
+
+class NotPendingReview(Conflict):
+    code = "not_pending_review"
+    message = "This organisation is not waiting for a review."
+
+
+class PrimaryIdentifierRequired(Conflict):
+    code = "primary_identifier_required"
+    message = "Activation needs exactly one primary identifier (preferably the KvK number)."
+
+
+class IdentifierExists(Conflict):
+    code = "identifier_exists"
+    message = "The organisation already has this identifier."
+
+
+class RegisteredOnPeppol(Conflict):
+    code = "registered_on_peppol"
+    message = "This is registered on Peppol (or being registered): deregister it first."
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency_key_reused"
+    message = "This Idempotency-Key was used for a different request."
+
+
+class IdempotentRequestInProgress(Conflict):
+    code = "idempotency_in_progress"
+    message = "A request with this Idempotency-Key is still being processed. Try again shortly."
+
+    def __init__(self) -> None:
+        super().__init__(headers={"Retry-After": "2"})
+
+
+# --- 402 ------------------------------------------------------------------------------------------
+class PaymentRequired(DomainError):
+    status = 402
+    code = "payment_required"
+
+
+class PlanLimitReached(PaymentRequired):
+    code = "plan_limit_reached"
+    message = "Your plan allows no more organisations. Upgrade your plan to add more."
+
+
+class InsufficientCredit(PaymentRequired):
+    code = "insufficient_credit"
+    message = "Receiving e-invoices needs credit. Top up your environment's credit first."
+
+
+# --- 429 / 503 ------------------------------------------------------------------------------------
 class TooManyRequests(DomainError):
     status = 429
     code = "too_many_requests"
@@ -125,3 +245,53 @@ class ServiceUnavailable(DomainError):
 class MailUnavailable(ServiceUnavailable):
     code = "mail_unavailable"
     message = "We cannot send mail right now. Try again in a minute."
+
+
+class IdentityServiceUnavailable(ServiceUnavailable):
+    code = "identity_unavailable"
+
+
+class KvkUnavailable(ServiceUnavailable):
+    """The KvK did not answer usefully: timeout, 5xx, throttling, a refused key, an answer
+    in another shape. ``reason`` is for the logs, never for the user."""
+
+    code = "kvk_unavailable"
+    message = "The KvK cannot be reached right now. Try again in a minute, or add the organisation by hand."
+
+    def __init__(self, reason: str = "") -> None:
+        super().__init__()
+        self.reason = reason
+
+
+# --- Failures of outside services (no status: the use case decides) ---------------------------------
+class PortFailure(Exception):
+    """An outside service refused or failed; ``str(exc)`` is a short reason for the logs."""
+
+
+class LoginRejected(PortFailure):
+    """Wrong password, unknown user, disabled user, bad refresh token: deliberately one error."""
+
+
+class IdentityUnavailable(PortFailure):
+    """Cognito could not be reached or throttled us."""
+
+
+class MailNotSent(PortFailure):
+    """SES did not take the mail (throttled, unavailable, sender not verified, ...)."""
+
+
+class QueueUnavailable(PortFailure):
+    """SQS did not take the message."""
+
+
+class SignupRace(PortFailure):
+    """Another request changed this email's sign-up between our read and our write."""
+
+
+class RateLimited(PortFailure):
+    """A rate limit is reached; ``kind`` says which (see ``ports.RateLimit``)."""
+
+    def __init__(self, kind: str, retry_after_seconds: int) -> None:
+        super().__init__(f"rate limit {kind} reached")
+        self.kind = kind
+        self.retry_after_seconds = retry_after_seconds

@@ -91,6 +91,17 @@ class Environment(BaseModel):
     updated_at: datetime
 
 
+class CreditEntry(BaseModel):
+    """One top-up of an environment's prepaid credit: kept for good, as the ledger."""
+
+    model_config = ConfigDict(frozen=True)
+    id: str
+    amount_cents: int
+    by: str  # the operator's user id
+    at: datetime
+    reference: str | None = None
+
+
 class NewAccount(BaseModel):
     """Everything activation creates in one go."""
 

@@ -70,6 +70,7 @@ class Identifier(BaseModel):
     verified_at: datetime | None = None
     send: PeppolState = PeppolState.NOT_REGISTERED
     receive: PeppolState = PeppolState.NOT_REGISTERED
+    job_id: str | None = None  # the latest registration job for this participant
 
     @property
     def on_peppol(self) -> bool:
@@ -174,6 +175,7 @@ class RegistrationJob(BaseModel):
     attempts: int = 0
     history: tuple[JobEvent, ...] = ()
     created_at: datetime
+    dispatched_at: datetime | None = None  # when it was put on the queue
 
 
 class RegistrationMessage(BaseModel):

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import resources
 
+# The version of the terms users accept now; a new version makes every user accept again.
+CURRENT_TERMS_VERSION = "2026-01"
 USERNAME_PATTERN = r"^[A-Za-z0-9._-]{3,64}$"
 PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 256

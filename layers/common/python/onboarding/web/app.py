@@ -9,18 +9,21 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
 
+from onboarding.settings import cors_settings
 from onboarding.web.errors import JSON, register_error_handlers
 
 MAX_BODY_BYTES = 64 * 1024
 COGNITO: list[dict[str, list[str]]] = [{"cognito": []}]  # the security requirement of a signed-in route
 
 
-def create_app(origins: list[str] | None = None) -> APIGatewayRestResolver:
-    first, *others = origins or ["*"]
+def create_app() -> APIGatewayRestResolver:
+    """A resolver with the platform's CORS policy (from the settings) and error mapping."""
+    settings = cors_settings()
+    first, *others = settings.allowed_origins or ["*"]
     cors = CORSConfig(
         allow_origin=first,
         extra_origins=others or None,
-        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Accept-Language"],
+        allow_headers=settings.allowed_headers or None,
         max_age=600,
     )
     app = APIGatewayRestResolver(enable_validation=True, cors=cors)

@@ -8,13 +8,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header
 
-from onboarding.adapters.repositories import IdempotencyRecord
-from onboarding.domain.errors import Conflict
+from onboarding.domain.errors import IdempotencyKeyReused, IdempotentRequestInProgress
+from onboarding.domain.ports import IdempotencyStore
 from onboarding.domain.rules import now
 
 if TYPE_CHECKING:
@@ -34,27 +34,6 @@ IDEMPOTENCY_KEY = Annotated[
         "answer the first response again (for 24 hours); the same key with another body is 409.",
     ),
 ]
-
-
-class IdempotencyStore(Protocol):
-    def begin(self, scope: str, key: str, fingerprint: str, moment: Any) -> IdempotencyRecord | None: ...
-    def finish(
-        self, scope: str, key: str, fingerprint: str, status_code: int, body: str, content_type: str
-    ) -> None: ...
-    def abandon(self, scope: str, key: str, fingerprint: str) -> None: ...
-
-
-class IdempotencyKeyReused(Conflict):
-    code = "idempotency_key_reused"
-    message = "This Idempotency-Key was used for a different request."
-
-
-class IdempotentRequestInProgress(Conflict):
-    code = "idempotency_in_progress"
-    message = "A request with this Idempotency-Key is still being processed. Try again shortly."
-
-    def __init__(self) -> None:
-        super().__init__(headers={"Retry-After": "2"})
 
 
 def _scope(app: APIGatewayRestResolver) -> str:

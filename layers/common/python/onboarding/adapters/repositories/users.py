@@ -1,0 +1,188 @@
+"""Users: the profile, the evidence of accepting the terms, and the sentinels that keep
+usernames and emails unique on the whole platform.
+
+Item layout (pk / sk):
+  USER#<user id>            / USER             the profile (environment, role, terms, identities)
+  USER#<user id>            / TERMS#<version>  evidence of accepting a version of the terms;
+                                               append-only (time, IP, user agent, locale, URL)
+  USERNAME#<lower username> / USERNAME         sentinel: the username is taken (user, environment)
+  EMAIL#<canonical email>   / EMAIL            sentinel: the email has an account (user, environment)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from onboarding.adapters.dynamo import EXISTS, NOT_EXISTS, ConditionFailed, Delete, Put, Table, Update
+from onboarding.domain import errors
+from onboarding.domain.models import Notifications, Role, TermsAcceptance, User
+from onboarding.domain.ports import AccountRef
+from onboarding.domain.rules import canonical_username, rfc3339
+
+
+def _profile_pk(user_id: str) -> str:
+    return f"USER#{user_id}"
+
+
+def _username_pk(username: str) -> str:
+    return f"USERNAME#{canonical_username(username)}"
+
+
+def _email_pk(email_canonical: str) -> str:
+    return f"EMAIL#{email_canonical}"
+
+
+# --- Items, for this repository and for transactions of others ------------------------------
+def profile_put(user: User) -> Put:
+    return Put(
+        {
+            "pk": _profile_pk(user.id),
+            "sk": "USER",
+            "type": "user",
+            "id": user.id,
+            "username": user.username,
+            "email": user.email,
+            "email_canonical": user.email_canonical,
+            "name": user.name,
+            "language": user.language,
+            "environment_id": user.environment_id,
+            "role": user.role.value,
+            "identities": user.identities,
+            "notifications": user.notifications.model_dump(),
+            "terms_version": user.terms.version if user.terms else None,
+            "terms_accepted_at": user.terms.accepted_at.isoformat() if user.terms else None,
+            "created_at": user.created_at.isoformat(),
+            "updated_at": user.updated_at.isoformat(),
+        },
+        condition=NOT_EXISTS,
+    )
+
+
+def terms_evidence_put(user: User, evidence: dict[str, Any]) -> Put:
+    """Append-only proof of acceptance: version, time, and where it came from."""
+    assert user.terms is not None
+    return Put(
+        {
+            "pk": _profile_pk(user.id),
+            "sk": f"TERMS#{user.terms.version}",
+            "type": "terms_acceptance",
+            "version": user.terms.version,
+            "accepted_at": rfc3339(user.terms.accepted_at),
+            **evidence,
+        }
+    )
+
+
+def _sentinel(pk: str, sk: str, user: User) -> Put:
+    return Put(
+        {"pk": pk, "sk": sk, "user_id": user.id, "environment_id": user.environment_id}, condition=NOT_EXISTS
+    )
+
+
+def username_claim(user: User) -> Put:
+    return _sentinel(_username_pk(user.username), "USERNAME", user)
+
+
+def email_claim(user: User) -> Put:
+    return _sentinel(_email_pk(user.email_canonical), "EMAIL", user)
+
+
+def email_taken(email_canonical: str) -> tuple[str, str]:
+    """The key whose absence says that an email has no account (for condition checks)."""
+    return _email_pk(email_canonical), "EMAIL"
+
+
+def removal(user: User) -> dict[str, Delete]:
+    """Everything ``profile_put``, the claims and the evidence wrote, to take it back."""
+    deletes = {
+        "username": Delete(_username_pk(user.username), "USERNAME"),
+        "email": Delete(_email_pk(user.email_canonical), "EMAIL"),
+        "user": Delete(_profile_pk(user.id), "USER"),
+    }
+    if user.terms:
+        deletes["terms"] = Delete(_profile_pk(user.id), f"TERMS#{user.terms.version}")
+    return deletes
+
+
+def user_from_item(item: dict[str, Any]) -> User:
+    terms = None
+    if item.get("terms_version"):
+        terms = TermsAcceptance(
+            version=item["terms_version"], accepted_at=datetime.fromisoformat(item["terms_accepted_at"])
+        )
+    return User(
+        id=item["id"],
+        username=item["username"],
+        email=item["email"],
+        email_canonical=item["email_canonical"],
+        name=item.get("name", ""),
+        language=item.get("language", "nl"),
+        environment_id=item["environment_id"],
+        role=item["role"],
+        terms=terms,
+        notifications=Notifications(**item.get("notifications", {})),
+        identities=item.get("identities", ["email"]),
+        created_at=datetime.fromisoformat(item["created_at"]),
+        updated_at=datetime.fromisoformat(item["updated_at"]),
+    )
+
+
+class UserRepository:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def get(self, user_id: str) -> User | None:
+        item = self.table.get(_profile_pk(user_id), "USER")
+        return user_from_item(item) if item else None
+
+    def find_login(self, login: str, *, is_email: bool) -> AccountRef | None:
+        """Who a username or email belongs to (one GetItem on a sentinel)."""
+        pk, sk = (_email_pk(login), "EMAIL") if is_email else (_username_pk(login), "USERNAME")
+        item = self.table.get(pk, sk)
+        return AccountRef(item["user_id"], item["environment_id"]) if item else None
+
+    def update_profile(self, user_id: str, changes: dict[str, Any], moment: datetime) -> User:
+        names = {f"#{k}": k for k in changes} | {"#updated_at": "updated_at"}
+        values = {f":{k}": v for k, v in changes.items()} | {":updated_at": moment.isoformat()}
+        return self._update(
+            user_id,
+            "SET " + ", ".join(f"#{k} = :{k}" for k in [*changes, "updated_at"]),
+            names,
+            values,
+        )
+
+    def change_role(self, user_id: str, role: Role, moment: datetime) -> User:
+        """Make a user an ``admin`` or a ``member`` of their environment."""
+        return self._update(
+            user_id,
+            "SET #role = :role, updated_at = :at",
+            {"#role": "role"},
+            {":role": role.value, ":at": moment.isoformat()},
+        )
+
+    def _update(self, user_id: str, expression: str, names: dict[str, str], values: dict[str, Any]) -> User:
+        try:
+            item = self.table.write(
+                Update(_profile_pk(user_id), "USER", expression, names, values, condition=EXISTS)
+            )
+        except ConditionFailed as exc:
+            raise errors.UserNotFound from exc
+        assert item is not None
+        return user_from_item(item)
+
+    def accept_terms(self, user: User, evidence: dict[str, Any]) -> User:
+        assert user.terms is not None
+        self.table.transact(
+            {
+                "user": Update(
+                    _profile_pk(user.id),
+                    "USER",
+                    "SET terms_version = :v, terms_accepted_at = :at, updated_at = :at",
+                    values={":v": user.terms.version, ":at": user.terms.accepted_at.isoformat()},
+                    condition=EXISTS,
+                ),
+                "evidence": terms_evidence_put(user, evidence),
+            }
+        )
+        return user

@@ -1,0 +1,272 @@
+"""The ports: what the services need from the outside world, as small Protocols, and the
+values that cross them. The adapters (DynamoDB, Cognito, SES, SQS, KvK, VIES) implement them;
+the unit tests use in-memory fakes (``tests/support/fakes.py``).
+
+Each method says which errors of ``onboarding.domain.errors`` it raises: the contract the
+fakes keep as well as the adapters.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from onboarding.domain.mail import Mail
+from onboarding.domain.models import CreditEntry, Environment, NewAccount, Signup, User
+from onboarding.domain.organisations import Organisation, RegistrationJob, RegistrationMessage
+
+
+# --- Values that cross the ports ----------------------------------------------------------------
+@dataclass(frozen=True)
+class AccountRef:
+    """Whose an email or username is."""
+
+    user_id: str
+    environment_id: str
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most ``limit`` events an hour for one ``key`` of one ``kind`` (a fixed window)."""
+
+    kind: str
+    key: str
+    limit: int
+
+
+@dataclass(frozen=True)
+class Tokens:
+    id_token: str
+    access_token: str
+    refresh_token: str | None
+    expires_in: int
+
+    def claims(self) -> dict[str, Any]:
+        """The ID token's claims. Only for tokens that came straight from Cognito over TLS:
+        nothing is verified here."""
+        payload = self.id_token.split(".")[1]
+        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class KvkSearchResult:
+    kvk_number: str
+    name: str
+    city: str | None
+    type: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class KvkProfile:
+    kvk_number: str
+    name: str
+    rsin: str | None
+    legal_form: str | None
+    street: str | None
+    postal_code: str | None
+    city: str | None
+    country: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class ViesResult:
+    outcome: Literal["valid", "invalid", "inconclusive"]
+    name: str | None = None
+    address: str | None = None
+    request_date: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    fingerprint: str
+    completed: bool
+    status_code: int = 0
+    body: str = ""
+    content_type: str = ""
+
+
+# --- Persistence ----------------------------------------------------------------------------------
+class Users(Protocol):
+    def get(self, user_id: str) -> User | None: ...
+    def find_login(self, login: str, *, is_email: bool) -> AccountRef | None:
+        """``login`` is a canonical email (``is_email``) or a username in any case."""
+        ...
+
+    def update_profile(self, user_id: str, changes: dict[str, Any], moment: datetime) -> User:
+        """``NotFound`` if the user is gone."""
+        ...
+
+    def accept_terms(self, user: User, evidence: dict[str, Any]) -> User:
+        """Store ``user.terms`` with the evidence of where the acceptance came from."""
+        ...
+
+
+class Signups(Protocol):
+    def load(self, email_canonical: str) -> tuple[Signup | None, AccountRef | None]:
+        """The open sign-up and the account of an email, read together."""
+        ...
+
+    def find_by_token_hash(self, token_hash: str) -> Signup | None: ...
+    def count(self, limits: list[RateLimit], moment: datetime) -> None:
+        """Count one event against each limit, all or none; ``RateLimited`` if one is full."""
+        ...
+
+    def uncount(self, limits: list[RateLimit], moment: datetime) -> None: ...
+    def replace(
+        self, signup: Signup, previous: Signup | None, limits: list[RateLimit], moment: datetime
+    ) -> None:
+        """Store ``signup`` in place of ``previous`` and count the limits, at once.
+        ``RateLimited``; ``SignupRace`` if ``previous`` is no longer current or the email got
+        an account meanwhile."""
+        ...
+
+    def restore(
+        self, signup: Signup, previous: Signup | None, limits: list[RateLimit], moment: datetime
+    ) -> None:
+        """Undo ``replace`` (the mail could not be sent)."""
+        ...
+
+    def complete(self, account: NewAccount, *, evidence: dict[str, Any]) -> None:
+        """Use the sign-up's token and create user, environment and the sentinels at once.
+        ``UsernameTaken``, ``ActivationUsed``, ``ActivationExpired`` or ``ActivationNotFound``."""
+        ...
+
+    def undo_complete(self, account: NewAccount) -> None:
+        """Take ``complete`` back, so that the same link can be used again."""
+        ...
+
+
+class Environments(Protocol):
+    def get(self, environment_id: str) -> Environment | None: ...
+    def add_credit(self, environment_id: str, entry: CreditEntry) -> Environment:
+        """Add ``entry`` to the balance and the ledger at once; ``NotFound``."""
+        ...
+
+    def credit_entries(self, environment_id: str) -> list[CreditEntry]:
+        """The ledger, newest first."""
+        ...
+
+
+class Organisations(Protocol):
+    def get(self, environment_id: str, organisation_id: str) -> Organisation | None: ...
+    def in_environment(self, environment_id: str) -> list[Organisation]: ...
+    def environment_with_organisations(
+        self, environment_id: str
+    ) -> tuple[Environment | None, list[Organisation]]: ...
+    def environment_of(self, organisation_id: str) -> str | None: ...
+    def pending_review(self) -> list[Organisation]: ...
+    def create(self, organisation: Organisation, *, plan_limit: int) -> None:
+        """``OrganisationExists`` (an identifier is claimed) before ``PlanLimitReached``."""
+        ...
+
+    def save(
+        self,
+        organisation: Organisation,
+        *,
+        previous_version: int,
+        claim: str | None = None,
+        release: str | None = None,
+        jobs: tuple[RegistrationJob, ...] = (),
+        require_credit: bool = False,
+    ) -> Organisation:
+        """Write if nobody changed it since ``previous_version``, at once with a new claim
+        (``OrganisationExists``), a released one, the jobs it starts and, if asked, a check
+        that its environment has credit (``InsufficientCredit``). ``OrganisationChanged``."""
+        ...
+
+    def delete(self, organisation: Organisation) -> None:
+        """``OrganisationChanged`` if it changed meanwhile."""
+        ...
+
+
+class RegistrationJobs(Protocol):
+    def get(self, job_id: str) -> RegistrationJob | None: ...
+    def mark_dispatched(self, job_id: str, moment: datetime) -> None: ...
+
+
+class IdempotencyStore(Protocol):
+    def begin(self, scope: str, key: str, fingerprint: str, moment: datetime) -> IdempotencyRecord | None:
+        """Claim the key for this request: ``None`` if claimed, else the record that holds it."""
+        ...
+
+    def finish(
+        self, scope: str, key: str, fingerprint: str, status_code: int, body: str, content_type: str
+    ) -> None: ...
+    def abandon(self, scope: str, key: str, fingerprint: str) -> None: ...
+
+
+# --- Outside services -----------------------------------------------------------------------------
+class Identity(Protocol):
+    """The user pool."""
+
+    def create_login(self, username: str, email: str, password: str) -> None:
+        """``IdentityUnavailable`` (and nothing left behind) if it cannot."""
+        ...
+
+    def authenticate(self, username: str, password: str) -> Tokens:
+        """``LoginRejected`` or ``IdentityUnavailable``."""
+        ...
+
+    def refresh(self, refresh_token: str) -> Tokens:
+        """``LoginRejected`` or ``IdentityUnavailable``."""
+        ...
+
+    def sign_out(self, username: str) -> None:
+        """Revoke every refresh token of the user; best effort."""
+        ...
+
+
+class Mailer(Protocol):
+    def send(self, mail: Mail) -> str:
+        """The message id; ``MailNotSent``."""
+        ...
+
+
+class Kvk(Protocol):
+    def search(self, *, kvk_number: str | None = None, name: str | None = None) -> list[KvkSearchResult]:
+        """``KvkUnavailable``."""
+        ...
+
+    def profile(self, kvk_number: str) -> KvkProfile | None:
+        """None if the KvK does not know the number; ``KvkUnavailable``."""
+        ...
+
+
+class Vies(Protocol):
+    def check(self, country_code: str, vat_number: str) -> ViesResult:
+        """Never raises: an outage is an ``inconclusive`` result."""
+        ...
+
+
+class JobQueue(Protocol):
+    def send(self, message: RegistrationMessage) -> None:
+        """``QueueUnavailable``."""
+        ...
+
+
+__all__ = [
+    "AccountRef",
+    "Environments",
+    "IdempotencyRecord",
+    "IdempotencyStore",
+    "Identity",
+    "JobQueue",
+    "Kvk",
+    "KvkProfile",
+    "KvkSearchResult",
+    "Mailer",
+    "Organisations",
+    "RateLimit",
+    "RegistrationJobs",
+    "Signups",
+    "Tokens",
+    "Users",
+    "Vies",
+    "ViesResult",
+]

@@ -1,0 +1,417 @@
+"""In-memory fakes of the ports (``onboarding.domain.ports``), for unit tests of the services'
+rules that run in milliseconds with the network blocked.
+
+Each fake keeps the contract its Protocol documents, including the errors: a claimed
+identifier is ``OrganisationExists``, a stale version ``OrganisationChanged``, and so on. They
+share one ``Memory``, as the repositories share one table, so that what one writes the
+others see (a completed sign-up is a user *and* an environment). The DynamoDB adapters keep
+the same contract; the integration tests check them against the emulator.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from onboarding.domain import errors
+from onboarding.domain.identifiers import participant_key
+from onboarding.domain.mail import Mail
+from onboarding.domain.models import CreditEntry, Environment, NewAccount, Role, Signup, SignupStatus, User
+from onboarding.domain.organisations import (
+    Organisation,
+    OrganisationStatus,
+    RegistrationJob,
+    RegistrationMessage,
+)
+from onboarding.domain.ports import (
+    AccountRef,
+    KvkProfile,
+    KvkSearchResult,
+    RateLimit,
+    Tokens,
+    ViesResult,
+)
+from onboarding.domain.rules import canonical_username, hour_bucket, seconds_to_next_hour
+
+
+@dataclass
+class Memory:
+    """What the platform table would hold."""
+
+    signups: dict[str, Signup] = field(default_factory=dict)  # by canonical email
+    emails: dict[str, AccountRef] = field(default_factory=dict)  # canonical email -> account
+    usernames: dict[str, AccountRef] = field(default_factory=dict)  # lower-case username -> account
+    users: dict[str, User] = field(default_factory=dict)
+    terms_evidence: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    environments: dict[str, Environment] = field(default_factory=dict)
+    organisation_counts: Counter[str] = field(default_factory=Counter)
+    ledger: dict[str, list[CreditEntry]] = field(default_factory=dict)
+    organisations: dict[str, Organisation] = field(default_factory=dict)
+    claims: dict[str, str] = field(default_factory=dict)  # participant key -> organisation id
+    jobs: dict[str, RegistrationJob] = field(default_factory=dict)
+    counters: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+
+
+# --- Persistence ------------------------------------------------------------------------------------
+class InMemoryUsers:
+    def __init__(self, memory: Memory) -> None:
+        self.memory = memory
+
+    def get(self, user_id: str) -> User | None:
+        return self.memory.users.get(user_id)
+
+    def find_login(self, login: str, *, is_email: bool) -> AccountRef | None:
+        if is_email:
+            return self.memory.emails.get(login)
+        return self.memory.usernames.get(canonical_username(login))
+
+    def update_profile(self, user_id: str, changes: dict[str, Any], moment: datetime) -> User:
+        user = self._existing(user_id)
+        updated = user.model_copy(update={**changes, "updated_at": moment})
+        self.memory.users[user_id] = User.model_validate(updated.model_dump())
+        return self.memory.users[user_id]
+
+    def accept_terms(self, user: User, evidence: dict[str, Any]) -> User:
+        assert user.terms is not None
+        self._existing(user.id)
+        self.memory.users[user.id] = user
+        self.memory.terms_evidence[(user.id, user.terms.version)] = evidence
+        return user
+
+    def change_role(self, user_id: str, role: Role, moment: datetime) -> User:
+        return self.update_profile(user_id, {"role": role}, moment)
+
+    def _existing(self, user_id: str) -> User:
+        user = self.memory.users.get(user_id)
+        if user is None:
+            raise errors.UserNotFound
+        return user
+
+
+class InMemorySignups:
+    def __init__(self, memory: Memory) -> None:
+        self.memory = memory
+
+    def load(self, email_canonical: str) -> tuple[Signup | None, AccountRef | None]:
+        return self.memory.signups.get(email_canonical), self.memory.emails.get(email_canonical)
+
+    def find_by_token_hash(self, token_hash: str) -> Signup | None:
+        return next((s for s in self.memory.signups.values() if s.token_hash == token_hash), None)
+
+    def count(self, limits: list[RateLimit], moment: datetime) -> None:
+        for limit in limits:
+            if self.memory.counters[self._counter(limit, moment)] >= limit.limit:
+                raise errors.RateLimited(limit.kind, seconds_to_next_hour(moment))
+        for limit in limits:
+            self.memory.counters[self._counter(limit, moment)] += 1
+
+    def uncount(self, limits: list[RateLimit], moment: datetime) -> None:
+        for limit in limits:
+            self.memory.counters[self._counter(limit, moment)] -= 1
+
+    def replace(
+        self, signup: Signup, previous: Signup | None, limits: list[RateLimit], moment: datetime
+    ) -> None:
+        current = self.memory.signups.get(signup.email_canonical)
+        stale = (
+            (current is not None)
+            if previous is None
+            else (current is None or current.token_hash != previous.token_hash)
+        )
+        if stale or signup.email_canonical in self.memory.emails:
+            self.count(limits, moment)  # the limits are checked first, as in the transaction
+            self.uncount(limits, moment)
+            raise errors.SignupRace
+        self.count(limits, moment)
+        self.memory.signups[signup.email_canonical] = signup
+
+    def restore(
+        self, signup: Signup, previous: Signup | None, limits: list[RateLimit], moment: datetime
+    ) -> None:
+        current = self.memory.signups.get(signup.email_canonical)
+        if current is None or current.token_hash != signup.token_hash:
+            return
+        if previous is None:
+            del self.memory.signups[signup.email_canonical]
+        else:
+            self.memory.signups[signup.email_canonical] = previous
+        self.uncount(limits, moment)
+
+    def complete(self, account: NewAccount, *, evidence: dict[str, Any]) -> None:
+        signup, user, environment = account.signup, account.user, account.environment
+        current = self.memory.signups.get(signup.email_canonical)
+        usable = (
+            current is not None
+            and current.token_hash == signup.token_hash
+            and current.status is SignupStatus.PENDING
+            and current.expires_at > user.created_at
+        )
+        if canonical_username(user.username) in self.memory.usernames:
+            raise errors.UsernameTaken
+        if not usable:
+            if current is None or current.token_hash != signup.token_hash:
+                raise errors.ActivationNotFound
+            if current.status is SignupStatus.USED:
+                raise errors.ActivationUsed
+            raise errors.ActivationExpired
+        ref = AccountRef(user.id, environment.id)
+        self.memory.signups[signup.email_canonical] = signup.model_copy(
+            update={"status": SignupStatus.USED, "used_at": user.created_at}
+        )
+        self.memory.usernames[canonical_username(user.username)] = ref
+        self.memory.emails[user.email_canonical] = ref
+        self.memory.users[user.id] = user
+        assert user.terms is not None
+        self.memory.terms_evidence[(user.id, user.terms.version)] = evidence
+        self.memory.environments[environment.id] = environment
+
+    def undo_complete(self, account: NewAccount) -> None:
+        signup, user = account.signup, account.user
+        self.memory.signups[signup.email_canonical] = signup
+        self.memory.usernames.pop(canonical_username(user.username), None)
+        self.memory.emails.pop(user.email_canonical, None)
+        self.memory.users.pop(user.id, None)
+        self.memory.environments.pop(account.environment.id, None)
+
+    @staticmethod
+    def _counter(limit: RateLimit, moment: datetime) -> tuple[str, str, str]:
+        return limit.kind, limit.key, hour_bucket(moment)
+
+
+class InMemoryEnvironments:
+    def __init__(self, memory: Memory) -> None:
+        self.memory = memory
+
+    def get(self, environment_id: str) -> Environment | None:
+        return self.memory.environments.get(environment_id)
+
+    def add_credit(self, environment_id: str, entry: CreditEntry) -> Environment:
+        environment = self.memory.environments.get(environment_id)
+        if environment is None:
+            raise errors.EnvironmentNotFound
+        updated = environment.model_copy(
+            update={
+                "credit_balance_cents": environment.credit_balance_cents + entry.amount_cents,
+                "updated_at": entry.at,
+            }
+        )
+        self.memory.environments[environment_id] = updated
+        self.memory.ledger.setdefault(environment_id, []).append(entry)
+        return updated
+
+    def credit_entries(self, environment_id: str) -> list[CreditEntry]:
+        return sorted(self.memory.ledger.get(environment_id, []), key=lambda e: e.at, reverse=True)
+
+
+class InMemoryOrganisations:
+    def __init__(self, memory: Memory) -> None:
+        self.memory = memory
+
+    def get(self, environment_id: str, organisation_id: str) -> Organisation | None:
+        found = self.memory.organisations.get(organisation_id)
+        return found if found is not None and found.environment_id == environment_id else None
+
+    def in_environment(self, environment_id: str) -> list[Organisation]:
+        return sorted(
+            (o for o in self.memory.organisations.values() if o.environment_id == environment_id),
+            key=lambda o: o.created_at,
+        )
+
+    def environment_with_organisations(
+        self, environment_id: str
+    ) -> tuple[Environment | None, list[Organisation]]:
+        return self.memory.environments.get(environment_id), self.in_environment(environment_id)
+
+    def environment_of(self, organisation_id: str) -> str | None:
+        found = self.memory.organisations.get(organisation_id)
+        return found.environment_id if found else None
+
+    def claimed_by(self, participant_id: str) -> str | None:
+        return self.memory.claims.get(participant_key(participant_id))
+
+    def pending_review(self) -> list[Organisation]:
+        waiting = [
+            o for o in self.memory.organisations.values() if o.status is OrganisationStatus.PENDING_REVIEW
+        ]
+        return sorted(waiting, key=lambda o: o.activation.requested_at if o.activation else o.created_at)
+
+    def create(self, organisation: Organisation, *, plan_limit: int) -> None:
+        keys = [participant_key(i.participant_id) for i in organisation.identifiers]
+        if any(k in self.memory.claims for k in keys):
+            raise errors.OrganisationExists
+        if organisation.environment_id not in self.memory.environments:
+            raise errors.OrganisationChanged
+        if self.memory.organisation_counts[organisation.environment_id] >= plan_limit:
+            raise errors.PlanLimitReached
+        self.memory.organisation_counts[organisation.environment_id] += 1
+        self.memory.organisations[organisation.id] = organisation
+        self.memory.claims.update(dict.fromkeys(keys, organisation.id))
+
+    def save(
+        self,
+        organisation: Organisation,
+        *,
+        previous_version: int,
+        claim: str | None = None,
+        release: str | None = None,
+        jobs: tuple[RegistrationJob, ...] = (),
+        require_credit: bool = False,
+    ) -> Organisation:
+        if claim and participant_key(claim) in self.memory.claims:
+            raise errors.OrganisationExists
+        stored = self.memory.organisations.get(organisation.id)
+        if stored is None or stored.version != previous_version:
+            raise errors.OrganisationChanged
+        environment = self.memory.environments.get(organisation.environment_id)
+        if require_credit and (environment is None or environment.credit_balance_cents <= 0):
+            raise errors.InsufficientCredit
+        if release and self.memory.claims.get(participant_key(release)) != organisation.id:
+            raise errors.OrganisationChanged
+        self.memory.organisations[organisation.id] = organisation
+        if claim:
+            self.memory.claims[participant_key(claim)] = organisation.id
+        if release:
+            del self.memory.claims[participant_key(release)]
+        self.memory.jobs.update({job.id: job for job in jobs})
+        return organisation
+
+    def delete(self, organisation: Organisation) -> None:
+        stored = self.memory.organisations.get(organisation.id)
+        if stored is None or stored.version != organisation.version:
+            raise errors.OrganisationChanged
+        del self.memory.organisations[organisation.id]
+        self.memory.organisation_counts[organisation.environment_id] -= 1
+        for identifier in organisation.identifiers:
+            self.memory.claims.pop(participant_key(identifier.participant_id), None)
+
+
+class InMemoryJobs:
+    def __init__(self, memory: Memory) -> None:
+        self.memory = memory
+
+    def get(self, job_id: str) -> RegistrationJob | None:
+        return self.memory.jobs.get(job_id)
+
+    def mark_dispatched(self, job_id: str, moment: datetime) -> None:
+        self.memory.jobs[job_id] = self.memory.jobs[job_id].model_copy(update={"dispatched_at": moment})
+
+
+# --- Outside services ---------------------------------------------------------------------------
+def _unsigned_token(claims: dict[str, Any]) -> str:
+    """A JWT-shaped string whose payload ``Tokens.claims`` can read (nothing verifies it)."""
+
+    def part(value: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'none'})}.{part(claims)}.signature"
+
+
+class FakeIdentity:
+    """A user pool: logins with passwords, refresh tokens, and a switch to make it fail."""
+
+    def __init__(self) -> None:
+        self.logins: dict[str, tuple[str, str]] = {}  # username -> (email, password)
+        self.refresh_tokens: dict[str, str] = {}  # refresh token -> username
+        self.signed_out: list[str] = []
+        self.asked: list[str] = []  # usernames authenticate was asked about
+        self.unavailable = False
+
+    def create_login(self, username: str, email: str, password: str) -> None:
+        self._available()
+        self.logins[username] = (email, password)
+
+    def authenticate(self, username: str, password: str) -> Tokens:
+        self.asked.append(username)
+        self._available()
+        login = self.logins.get(username)
+        if login is None or login[1] != password:
+            raise errors.LoginRejected("NotAuthorizedException")
+        refresh_token = f"refresh-{len(self.refresh_tokens)}-{username}"
+        self.refresh_tokens[refresh_token] = username
+        return self._tokens(username, refresh_token)
+
+    def refresh(self, refresh_token: str) -> Tokens:
+        self._available()
+        username = self.refresh_tokens.get(refresh_token)
+        if username is None:
+            raise errors.LoginRejected("NotAuthorizedException")
+        return self._tokens(username, None)
+
+    def sign_out(self, username: str) -> None:
+        self.signed_out.append(username)
+        self.refresh_tokens = {t: u for t, u in self.refresh_tokens.items() if u != username}
+
+    def _tokens(self, username: str, refresh_token: str | None) -> Tokens:
+        claims = {"cognito:username": username, "token_use": "id", "email": self.logins[username][0]}
+        return Tokens(
+            id_token=_unsigned_token(claims),
+            access_token=_unsigned_token({"username": username, "token_use": "access"}),
+            refresh_token=refresh_token,
+            expires_in=3600,
+        )
+
+    def _available(self) -> None:
+        if self.unavailable:
+            raise errors.IdentityUnavailable("TooManyRequestsException")
+
+
+class FakeMailer:
+    def __init__(self) -> None:
+        self.sent: list[Mail] = []
+        self.failing = False
+
+    def send(self, mail: Mail) -> str:
+        if self.failing:
+            raise errors.MailNotSent("Throttling")
+        self.sent.append(mail)
+        return f"message-{len(self.sent)}"
+
+    def to(self, address: str) -> list[Mail]:
+        return [m for m in self.sent if m.to.strip().lower() == address.strip().lower()]
+
+
+class FakeKvk:
+    def __init__(self, profiles: dict[str, KvkProfile] | None = None) -> None:
+        self.profiles = dict(profiles or {})
+        self.unavailable = False
+
+    def search(self, *, kvk_number: str | None = None, name: str | None = None) -> list[KvkSearchResult]:
+        self._available()
+        return [
+            KvkSearchResult(p.kvk_number, p.name, p.city, "hoofdvestiging", p.active)
+            for p in self.profiles.values()
+            if p.kvk_number == kvk_number or (name and name.lower() in p.name.lower())
+        ]
+
+    def profile(self, kvk_number: str) -> KvkProfile | None:
+        self._available()
+        return self.profiles.get(kvk_number)
+
+    def _available(self) -> None:
+        if self.unavailable:
+            raise errors.KvkUnavailable("HTTP 503")
+
+
+class FakeVies:
+    def __init__(self, results: dict[str, ViesResult] | None = None) -> None:
+        self.results = dict(results or {})  # "NL000099998B57" -> result
+        self.asked: list[tuple[str, str]] = []
+
+    def check(self, country_code: str, vat_number: str) -> ViesResult:
+        self.asked.append((country_code, vat_number))
+        return self.results.get(f"{country_code}{vat_number}", ViesResult("invalid", error="INVALID_INPUT"))
+
+
+class FakeQueue:
+    def __init__(self) -> None:
+        self.messages: list[RegistrationMessage] = []
+        self.unavailable = False
+
+    def send(self, message: RegistrationMessage) -> None:
+        if self.unavailable:
+            raise errors.QueueUnavailable("AWS.SimpleQueueService.NonExistentQueue")
+        self.messages.append(message)

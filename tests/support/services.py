@@ -1,0 +1,122 @@
+"""The services wired to in-memory fakes, with a clock the test moves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from onboarding.domain.ports import KvkProfile, ViesResult
+from onboarding.settings import Settings
+from tests.support.fakes import (
+    FakeIdentity,
+    FakeKvk,
+    FakeMailer,
+    FakeQueue,
+    FakeVies,
+    InMemoryEnvironments,
+    InMemoryJobs,
+    InMemoryOrganisations,
+    InMemorySignups,
+    InMemoryUsers,
+    Memory,
+)
+
+SETTINGS = Settings.model_validate(
+    {
+        "public_url": "https://app.example",
+        "table": {"name": "unused"},
+        "identity": {"user_pool_id": "pool", "api_client_id": "client", "operators_group": "operators"},
+        "mail": {"sender": "no-reply@example.org"},
+        "peppol": {"queue_url": "unused"},
+    }
+)
+
+KVK_PROFILES = {
+    "68750110": KvkProfile(
+        "68750110",
+        "Test BV Donald",
+        "857587973",
+        "Besloten Vennootschap",
+        "Hizzaarderlaan 3",
+        "8823SJ",
+        "Lollum",
+        "NL",
+        True,
+    ),
+    "55505201": KvkProfile("55505201", "Opgeheven BV", None, None, None, None, None, "NL", False),
+}
+VIES_RESULTS = {
+    "NL000099998B57": ViesResult("valid", name="Test BV Donald", address="Lollum"),
+    "NL002455799B11": ViesResult("valid", name="Other BV"),
+    "BE0123456749": ViesResult("inconclusive", error="MS_UNAVAILABLE"),
+}
+
+
+@dataclass
+class Clock:
+    moment: datetime = field(default_factory=lambda: datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        self.moment += timedelta(milliseconds=1)  # every call a later moment, as in life
+        return self.moment
+
+    def advance(self, **delta: Any) -> None:
+        self.moment += timedelta(**delta)
+
+
+@dataclass
+class World:
+    """Everything a service test needs: the shared memory, the fakes and the clock."""
+
+    memory: Memory = field(default_factory=Memory)
+    clock: Clock = field(default_factory=Clock)
+    identity: FakeIdentity = field(default_factory=FakeIdentity)
+    mailer: FakeMailer = field(default_factory=FakeMailer)
+    kvk: FakeKvk = field(default_factory=lambda: FakeKvk(KVK_PROFILES))
+    vies: FakeVies = field(default_factory=lambda: FakeVies(VIES_RESULTS))
+    queue: FakeQueue = field(default_factory=FakeQueue)
+
+    @property
+    def users(self) -> InMemoryUsers:
+        return InMemoryUsers(self.memory)
+
+    @property
+    def environments(self) -> InMemoryEnvironments:
+        return InMemoryEnvironments(self.memory)
+
+    @property
+    def organisations(self) -> InMemoryOrganisations:
+        return InMemoryOrganisations(self.memory)
+
+    @property
+    def jobs(self) -> InMemoryJobs:
+        return InMemoryJobs(self.memory)
+
+    def auth_service(self, settings: Settings = SETTINGS) -> Any:
+        from auth_api.service import AuthService
+
+        return AuthService(
+            settings=settings,
+            signups=InMemorySignups(self.memory),
+            users=self.users,
+            environments=self.environments,
+            organisations=self.organisations,
+            mailer=self.mailer,
+            identity=self.identity,
+            clock=self.clock,
+        )
+
+    def organisation_service(self, settings: Settings = SETTINGS) -> Any:
+        from organisations_api.service import OrganisationService
+
+        return OrganisationService(
+            settings=settings,
+            organisations=self.organisations,
+            environments=self.environments,
+            jobs=self.jobs,
+            kvk=self.kvk,
+            vies=self.vies,
+            queue=self.queue,
+            clock=self.clock,
+        )

@@ -1,0 +1,59 @@
+"""The project's own configuration keeps up with its functions: a new function under
+``functions/`` is type-checked, linted as first party, importable in tests and in the
+platform description, without anyone remembering to list it."""
+
+from __future__ import annotations
+
+import tomllib
+
+from infra.platform import PLATFORM, ROOT
+
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def _function_folders() -> dict[str, list[str]]:
+    """Each ``functions/<name>`` folder that holds code, and the Python packages in it."""
+    found = {
+        folder.name: sorted(p.name for p in folder.iterdir() if (p / "__init__.py").is_file())
+        for folder in sorted((ROOT / "functions").iterdir())
+        if folder.is_dir()
+    }
+    return {name: packages for name, packages in found.items() if packages}
+
+
+def test_every_function_folder_holds_exactly_one_package() -> None:
+    for name, packages in _function_folders().items():
+        assert len(packages) == 1, f"functions/{name} should hold one package, not {packages}"
+
+
+def test_mypy_checks_every_function_package_strictly() -> None:
+    mypy = PYPROJECT["tool"]["mypy"]
+    assert mypy["strict"] is True
+    assert "functions" in mypy["files"] and "layers/common/python/onboarding" in mypy["files"]
+    for name in _function_folders():
+        assert f"functions/{name}" in mypy["mypy_path"], f"mypy_path lacks functions/{name}"
+
+
+def test_pytest_can_import_every_function_package() -> None:
+    paths = PYPROJECT["tool"]["pytest"]["ini_options"]["pythonpath"]
+    for name in _function_folders():
+        assert f"functions/{name}" in paths, f"pytest's pythonpath lacks functions/{name}"
+
+
+def test_ruff_sorts_every_function_package_as_first_party() -> None:
+    first_party = set(PYPROJECT["tool"]["ruff"]["lint"]["isort"]["known-first-party"])
+    for packages in _function_folders().values():
+        assert set(packages) <= first_party, f"known-first-party lacks {packages}"
+
+
+def test_the_platform_description_has_every_function_folder() -> None:
+    described = {f.source.name for f in PLATFORM.functions}
+    assert described == set(_function_folders()), "describe the function in infra/platform.py"
+
+
+def test_the_readme_documents_every_setting() -> None:
+    from onboarding.settings import variables
+
+    readme = (ROOT / "README.md").read_text()
+    missing = [name for name in variables() if not name.startswith("AWS_") and f"`{name}`" not in readme]
+    assert not missing, f"the README's configuration table lacks {missing}"
