@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from infra.platform import PLATFORM
 from tests.support.events import body_of, call
 from tests.support.flows import claims_of, login, new_account
 
@@ -31,7 +32,7 @@ def make_account(resources: Any, *, operator: bool = False) -> Account:
     created = new_account(resources, f"org-{uuid.uuid4().hex[:12]}@example.nl")
     claims = claims_of(login(created["user"]["username"])["id_token"])
     if operator:
-        claims["cognito:groups"] = "operators"  # as API Gateway passes the group claim on
+        claims["cognito:groups"] = PLATFORM.operators_group  # as API Gateway passes the group claim on
     return Account(
         user_id=created["user"]["id"],
         username=created["user"]["username"],
