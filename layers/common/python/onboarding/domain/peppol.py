@@ -65,8 +65,9 @@ def service_group_id(participant_id: str) -> str:
 
 
 def percent_encode(text: str) -> str:
-    """Every character but ``A-Z a-z 0-9 - . _ ~`` as ``%XX`` (UTF-8), as peppol-commons'
-    ``getURIPercentEncoded`` does: ``:`` -> ``%3A``, ``#`` -> ``%23``, ``/`` -> ``%2F``.
+    """Every character but ``A-Z a-z 0-9 - . _ ~`` as ``%XX`` (UTF-8): ``:`` -> ``%3A``,
+    ``#`` -> ``%23``, ``/`` -> ``%2F``, the form phoss-smp's own ``getURIPercentEncoded``
+    links use for identifiers.
 
     Document type ids contain ``#``, which would otherwise end the URL path, and migration
     keys contain ``%``, ``#``, ``[`` and friends.
