@@ -13,28 +13,37 @@ Two families:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 
 class DomainError(Exception):
+    """``message`` is English, ``message_nl`` Dutch (the English one when a class has none
+    yet); the web edge answers in the caller's language. The ``code`` never changes."""
+
     status: int = 400
     code: str = "bad_request"
     message: str = "The request cannot be processed."
+    message_nl: str | None = None
 
     def __init__(
         self,
         message: str | None = None,
         *,
+        message_nl: str | None = None,
         details: list[dict[str, Any]] | None = None,
         code: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message or self.message)
-        self.message = message or self.message
+        if message is not None:  # a message given here replaces both of the class's
+            self.message, self.message_nl = message, message_nl
         self.details = details or []
         self.headers = headers or {}
         if code:
             self.code = code
+
+    def message_in(self, language: Literal["nl", "en"]) -> str:
+        return (self.message_nl or self.message) if language == "nl" else self.message
 
 
 # --- 422 ------------------------------------------------------------------------------------------
