@@ -14,7 +14,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # uv trusts the platform's certificate store (where proxies and companies add their CAs).
 export UV_SYSTEM_CERTS := 1
 
-.PHONY: help dev test test-fast synth lint bench deploy diff openapi layer lock browser clean operator
+.PHONY: help dev test test-fast synth lint bench deploy diff openapi layer lock browser clean operator signing-keys
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -80,6 +80,9 @@ openapi: $(VENV)/.installed  ## regenerate the OpenAPI document from the resolve
 
 operator: $(VENV)/.installed  ## make a user an operator on a running `make dev`: make operator USERNAME=alice
 	PYTHONPATH=layers/common/python $(PY) -m infra.local.operator "$(USERNAME)"
+
+signing-keys: $(VENV)/.installed  ## print a new signing key set for the Microsoft bridge (see the README)
+	@$(PY) -m infra.keys
 
 lock: $(VENV)/.installed  ## re-resolve the lock files after changing pyproject.toml or layers/common/requirements.in
 	$(VENV)/bin/uv pip compile pyproject.toml --group dev --python-version 3.11 --universal -o requirements-dev.lock -q

@@ -7,6 +7,35 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 
+class GoogleConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    client_id: str = Field(description="The OAuth client of the Google Cloud project (public)")
+
+
+class AppleConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    services_id: str = Field(description="The Services ID (the client id at Apple)")
+    team_id: str
+    key_id: str = Field(description="The id of the key whose .p8 is in the secret apple-private-key")
+
+
+class MicrosoftConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    client_id: str = Field(description="The Entra ID app registration (multi-tenant + personal accounts)")
+
+
+class IdentityProvidersConfig(BaseModel):
+    """The login providers of a stage; one left out is not offered there."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    google: GoogleConfig | None = None
+    apple: AppleConfig | None = None
+    microsoft: MicrosoftConfig | None = None
+
+    def enabled(self) -> list[str]:
+        return [name for name in ("google", "microsoft", "apple") if getattr(self, name) is not None]
+
+
 class StageConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     prefix: str = "peppol-onboarding"
@@ -27,6 +56,7 @@ class StageConfig(BaseModel):
     vies_base_url: str | None = None
     free_plan_organisations: int | None = None
     terms_url: str | None = Field(default=None, description="Where the current terms are published")
+    identity_providers: IdentityProvidersConfig = Field(default_factory=IdentityProvidersConfig)
 
     def name(self, resource: str) -> str:
         return f"{self.prefix}-{self.stage}-{resource}"
@@ -38,6 +68,12 @@ class StageConfig(BaseModel):
             "vies": {"base_url": self.vies_base_url},
             "plan": {"free_organisations": self.free_plan_organisations},
             "terms": {"url": self.terms_url},
+            "federation": {"providers": self.identity_providers.enabled()},
+            "bridge": {
+                "microsoft_client_id": (
+                    self.identity_providers.microsoft.client_id if self.identity_providers.microsoft else None
+                )
+            },
         }
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from onboarding import settings
 from onboarding.adapters import dynamo
+from onboarding.domain import linking
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYER_SOURCE = ROOT / "layers" / "common" / "python"
@@ -30,7 +31,7 @@ class FunctionSpec:
     name: str
     source: Path  # the asset folder; the handler's package sits right inside it
     handler: str  # module.attribute that Lambda calls
-    app: str  # module:attribute of the Powertools resolver (for the OpenAPI document)
+    app: str | None  # module:attribute of the Powertools resolver (OpenAPI); None: no HTTP routes
     memory_mb: int = 512
     timeout_seconds: int = 10
     # What the function may do; the CDK grants exactly this.
@@ -39,6 +40,10 @@ class FunctionSpec:
     sends_mail: bool = False
     sends_to_queues: tuple[str, ...] = ()  # names of PLATFORM.queues
     reads_secrets: tuple[str, ...] = ()  # names of SECRETS
+    # The user pool triggers it serves (USER_POOL_TRIGGERS); such a function gets only the
+    # settings in ``settings`` (the pool names it, so it cannot name the pool: a cycle).
+    user_pool_triggers: tuple[str, ...] = ()
+    settings: tuple[str, ...] | None = None  # the settings groups it gets; None: all
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,23 @@ PLATFORM = PlatformSpec(
             sends_mail=True,
         ),
         FunctionSpec(
+            name="auth-triggers",
+            source=ROOT / "functions" / "auth",
+            handler="auth_api.triggers.lambda_handler",
+            app=None,
+            timeout_seconds=5,  # Cognito waits 5 seconds for a trigger, whatever Lambda allows
+            cognito_actions=("cognito-idp:AdminLinkProviderForUser", "cognito-idp:AdminGetUser"),
+            user_pool_triggers=("PreSignUp", "PreTokenGeneration"),
+            settings=("table",),
+        ),
+        FunctionSpec(
+            name="federation",
+            source=ROOT / "functions" / "federation",
+            handler="federation_api.handler.lambda_handler",
+            app="federation_api.handler:app",
+            reads_secrets=("federation-client-secret", "federation-signing-keys", "microsoft-client-secret"),
+        ),
+        FunctionSpec(
             name="organisations",
             source=ROOT / "functions" / "organisations",
             handler="organisations_api.handler.lambda_handler",
@@ -119,8 +141,88 @@ PLATFORM = PlatformSpec(
 # refuses common passwords); Cognito must never be stricter. A test pins the two together.
 PASSWORD_MIN_LENGTH = 12
 
-# Secrets the functions read; ops set their values (never in code or templates).
-SECRETS = {"kvk-api-key": "The KvK API key (header apikey) for Zoeken and Basisprofiel"}
+# Secrets the functions (or the user pool's identity providers) read; ops set their values
+# (never in code or templates), except the generated ones.
+SECRETS = {
+    "kvk-api-key": "The KvK API key (header apikey) for Zoeken and Basisprofiel",
+    "google-client-secret": "The Google OAuth client's secret (the pool's Google provider)",
+    "apple-private-key": "The Sign in with Apple private key, PEM (the pool's Apple provider)",
+    "microsoft-client-secret": "The Entra ID app registration's client secret (the Microsoft bridge)",
+    "federation-signing-keys": "The Microsoft bridge's signing keys, a JWK set (make signing-keys)",
+    "federation-client-secret": "The user pool's client secret at the Microsoft bridge (generated)",
+}
+GENERATED_SECRETS = frozenset({"federation-client-secret"})
+
+# Where Lambda triggers of the user pool go, by name (the CDK maps them to its operations).
+USER_POOL_TRIGGERS = ("PreSignUp", "PreTokenGeneration")
+
+
+@dataclass(frozen=True)
+class IdentityProviderSpec:
+    """A login provider of the user pool: its name there, how it is built, which of its claims
+    go into which pool attribute (``onboarding.domain.linking`` names the attributes the
+    linking rule reads), and the secrets it needs. Rendered by the CDK and by the local
+    stand-in of Cognito alike."""
+
+    provider: str  # linking.Provider.id
+    cognito_name: str
+    kind: str  # google | apple | oidc
+    attribute_mapping: Mapping[str, str]  # pool attribute -> the provider's claim
+    scopes: tuple[str, ...]
+    secrets: tuple[str, ...] = ()
+
+
+IDENTITY_PROVIDERS = (
+    IdentityProviderSpec(
+        provider=linking.GOOGLE.id,
+        cognito_name=linking.GOOGLE.cognito_name,
+        kind="google",
+        attribute_mapping={
+            linking.EMAIL: "email",
+            linking.NAME: "name",
+            linking.EMAIL_VERIFIED: "email_verified",
+            linking.GOOGLE_HD: "hd",
+        },
+        scopes=("openid", "email", "profile"),
+        secrets=("google-client-secret",),
+    ),
+    IdentityProviderSpec(
+        provider=linking.APPLE.id,
+        cognito_name=linking.APPLE.cognito_name,
+        kind="apple",
+        attribute_mapping={
+            linking.EMAIL: "email",
+            linking.NAME: "name",
+            linking.EMAIL_VERIFIED: "email_verified",
+            linking.APPLE_PRIVATE: "is_private_email",
+        },
+        scopes=("email", "name"),
+        secrets=("apple-private-key",),
+    ),
+    IdentityProviderSpec(
+        provider=linking.MICROSOFT.id,
+        cognito_name=linking.MICROSOFT.cognito_name,
+        kind="oidc",  # the bridge (functions/federation), see the README
+        attribute_mapping={linking.EMAIL: "email", linking.NAME: "name", linking.MS_EDOV: "xms_edov"},
+        scopes=("openid", "email", "profile"),
+        secrets=("federation-client-secret", "federation-signing-keys", "microsoft-client-secret"),
+    ),
+)
+
+
+def identity_provider(provider: str) -> IdentityProviderSpec:
+    return next(p for p in IDENTITY_PROVIDERS if p.provider == provider)
+
+
+def mapped_attributes(providers: tuple[IdentityProviderSpec, ...] = IDENTITY_PROVIDERS) -> tuple[str, ...]:
+    """Every pool attribute a provider writes at sign-in: Cognito requires each of them in the
+    WriteAttributes of the client that signs in through the provider."""
+    return tuple(sorted({attribute for p in providers for attribute in p.attribute_mapping}))
+
+
+def custom_attributes() -> tuple[str, ...]:
+    """The custom attributes the pool needs (without ``custom:``)."""
+    return tuple(a.removeprefix("custom:") for a in mapped_attributes() if a.startswith("custom:"))
 
 
 @dataclass(frozen=True)
@@ -138,6 +240,17 @@ class Route:
 
 # Served by the auth function but kept out of the document itself.
 DOCUMENT_ROUTES = (Route("GET", "/openapi.json", "auth", False), Route("GET", "/docs", "auth", False))
+# The Microsoft bridge's OpenID provider endpoints (called by the user pool and browsers, in
+# OAuth's own protocol and error shape): routes, but not part of the API's document.
+BRIDGE = "/federation/microsoft"
+PROTOCOL_ROUTES = (
+    Route("GET", f"{BRIDGE}/.well-known/openid-configuration", "federation", False),
+    Route("GET", f"{BRIDGE}/jwks.json", "federation", False),
+    Route("GET", f"{BRIDGE}/authorize", "federation", False),
+    Route("GET", f"{BRIDGE}/callback", "federation", False),
+    Route("POST", f"{BRIDGE}/token", "federation", False),
+    Route("GET", f"{BRIDGE}/userinfo", "federation", False),
+)
 
 
 @lru_cache(maxsize=1)
@@ -150,7 +263,7 @@ def routes() -> tuple[Route, ...]:
             found.append(
                 Route(method.upper(), path, operation["x-function"], bool(operation.get("security")))
             )
-    return (*found, *DOCUMENT_ROUTES)
+    return (*found, *DOCUMENT_ROUTES, *PROTOCOL_ROUTES)
 
 
 def function(name: str) -> FunctionSpec:
@@ -175,6 +288,8 @@ class Resources:
     mail_configuration_set: str | None = None
     secret_arns: Mapping[str, str] = field(default_factory=dict)
     cors_origins: tuple[str, ...] = ("*",)
+    web_client_id: str | None = None  # the hosted (federated) login's client
+    hosted_domain: str | None = None  # https://<prefix>.auth.<region>.amazoncognito.com
 
 
 def function_environment(
@@ -189,10 +304,17 @@ def function_environment(
             "user_pool_id": resources.user_pool_id,
             "api_client_id": resources.api_client_id,
             "operators_group": PLATFORM.operators_group,
+            "web_client_id": resources.web_client_id,
+            "hosted_domain": resources.hosted_domain,
         },
         "mail": {"sender": resources.mail_sender, "configuration_set": resources.mail_configuration_set},
         "peppol": {"queue_url": resources.queue_urls["peppol-registrations"]},
         "kvk": {"api_key_secret_arn": resources.secret_arns.get("kvk-api-key")},
+        "bridge": {
+            "client_secret_arn": resources.secret_arns.get("federation-client-secret"),
+            "signing_keys_secret_arn": resources.secret_arns.get("federation-signing-keys"),
+            "microsoft_client_secret_arn": resources.secret_arns.get("microsoft-client-secret"),
+        },
         "cors": {
             "allowed_origins": list(resources.cors_origins),
             "allowed_headers": list(PLATFORM.cors_allowed_headers),
@@ -204,3 +326,12 @@ def function_environment(
         else:
             values[group] = entries
     return settings.environment(values)
+
+
+def environment_of(spec: FunctionSpec, environment: Mapping[str, str]) -> dict[str, str]:
+    """What of the functions' environment ``spec`` gets: everything, or only the variables of
+    its ``settings`` groups."""
+    if spec.settings is None:
+        return dict(environment)
+    prefixes = tuple(settings.variable(group) + "_" for group in spec.settings)
+    return {name: value for name, value in environment.items() if name.startswith(prefixes)}

@@ -13,6 +13,7 @@ from infra.constructs.identity import Identity
 from infra.constructs.mail import Mail
 from infra.constructs.messaging import Messaging
 from infra.constructs.secrets import Secrets
+from infra.platform import PLATFORM
 
 
 class PlatformStack(cdk.Stack):
@@ -24,6 +25,8 @@ class PlatformStack(cdk.Stack):
         messaging = Messaging(self, "Messaging", config=config)
         secrets = Secrets(self, "Secrets", config=config)
         api = Api(self, "Api", config=config, identity=identity)
+        public_url = config.public_url or api.url
+        identity.add_federation(public_url=public_url, secrets=secrets.secrets)
         functions = Functions(
             self,
             "Functions",
@@ -33,15 +36,20 @@ class PlatformStack(cdk.Stack):
             mail=mail,
             messaging=messaging,
             secrets=secrets,
-            public_url=config.public_url or api.url,
+            public_url=public_url,
         )
-        api.add_routes(functions.functions)
+        for spec in PLATFORM.functions:
+            if spec.user_pool_triggers:
+                identity.add_triggers(spec, functions.functions[spec.name])
+        api.add_routes({s.name: functions.functions[s.name] for s in PLATFORM.functions if s.app})
         cdk.Tags.of(self).add("project", "peppol-onboarding")
         cdk.Tags.of(self).add("stage", config.stage)
         for name, value in {
             "ApiUrl": api.url,
             "UserPoolId": identity.user_pool.user_pool_id,
             "ApiClientId": identity.api_client.user_pool_client_id,
+            "HostedLoginDomain": identity.domain.base_url(),
+            "MicrosoftBridgeRedirectUri": f"{public_url}/federation/microsoft/callback",
             "TableName": data.table.table_name,
             "PeppolQueueUrl": messaging.queues["peppol-registrations"].queue_url,
         }.items():

@@ -17,7 +17,7 @@ from infra.constructs.mail import Mail
 from infra.constructs.messaging import Messaging
 from infra.constructs.nag import acknowledge
 from infra.constructs.secrets import Secrets
-from infra.platform import PLATFORM, ROOT, FunctionSpec, Resources, function_environment
+from infra.platform import PLATFORM, ROOT, FunctionSpec, Resources, environment_of, function_environment
 
 LAYER_BUILD = ROOT / "build" / "layer"
 RUNTIME = lambda_.Runtime.PYTHON_3_12
@@ -70,14 +70,14 @@ class Functions(Construct):
             queue_urls={name: queue.queue_url for name, queue in messaging.queues.items()},
             secret_arns={name: secret.secret_arn for name, secret in secrets.secrets.items()},
             cors_origins=tuple(config.cors_origins) or ("*",),
+            web_client_id=identity.web_client.user_pool_client_id if identity.web_client else None,
+            hosted_domain=identity.domain.base_url() if identity.web_client else None,
         )
-        environment = {
-            **function_environment(resources, config.function_settings()),
-            "POWERTOOLS_METRICS_NAMESPACE": "PeppolOnboarding",
-            "POWERTOOLS_LOG_LEVEL": "INFO",
-        }
+        settings = function_environment(resources, config.function_settings())
+        powertools = {"POWERTOOLS_METRICS_NAMESPACE": "PeppolOnboarding", "POWERTOOLS_LOG_LEVEL": "INFO"}
         self.functions: dict[str, lambda_.Function] = {}
         for spec in PLATFORM.functions:
+            environment = {**environment_of(spec, settings), **powertools}
             self.functions[spec.name] = self._function(spec, config, environment, data, identity, mail)
             role = self.functions[spec.name].role
             assert role is not None
@@ -88,6 +88,8 @@ class Functions(Construct):
                     )
                 )
             for secret in spec.reads_secrets:
+                if secret not in secrets.secrets:
+                    continue  # a provider this stage does not offer
                 role.add_to_principal_policy(
                     iam.PolicyStatement(
                         actions=["secretsmanager:GetSecretValue"],
@@ -131,7 +133,7 @@ class Functions(Construct):
                     resources=[data.table.table_arn, *data.index_arns()],
                 )
             )
-        if spec.cognito_actions:
+        if spec.cognito_actions and not spec.user_pool_triggers:  # a trigger's: Identity.add_triggers
             role.add_to_policy(
                 iam.PolicyStatement(
                     actions=list(spec.cognito_actions), resources=[identity.user_pool.user_pool_arn]
@@ -157,7 +159,8 @@ class Functions(Construct):
             log_group=log_group,
             logging_format=lambda_.LoggingFormat.JSON,
             environment_encryption=None,
-            description=f"peppol-onboarding {spec.name} API",
+            description=f"peppol-onboarding {spec.name}"
+            + (" (user pool triggers)" if spec.user_pool_triggers else " API"),
         )
         acknowledge(
             function,

@@ -22,10 +22,10 @@ class TokenRejected(Exception):
 
 
 class CognitoAuthorizer:
-    def __init__(self, *, jwks_url: str, issuer: str, audience: str) -> None:
+    def __init__(self, *, jwks_url: str, issuer: str, audiences: tuple[str, ...]) -> None:
         self.jwks_url = jwks_url
         self.issuer = issuer
-        self.audience = audience
+        self.audiences = audiences  # the pool's app clients (API Gateway accepts every client of the pool)
         self._keys: KeySet | None = None
         self._lock = threading.Lock()
 
@@ -48,7 +48,7 @@ class CognitoAuthorizer:
         claims: dict[str, Any] = dict(token.claims)
         registry = jwt.JWTClaimsRegistry(
             iss={"essential": True, "value": self.issuer},
-            aud={"essential": True, "value": self.audience},
+            aud={"essential": True, "values": list(self.audiences)},
             token_use={"essential": True, "value": "id"},
             exp={"essential": True},
         )

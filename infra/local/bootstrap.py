@@ -5,12 +5,30 @@ Idempotent, so it can run against an external moto server that already has them.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from infra.platform import PASSWORD_MIN_LENGTH, PLATFORM, Resources, function_environment, resource_name
+from infra.platform import (
+    BRIDGE,
+    GENERATED_SECRETS,
+    IDENTITY_PROVIDERS,
+    PASSWORD_MIN_LENGTH,
+    PLATFORM,
+    SECRETS,
+    Resources,
+    custom_attributes,
+    function_environment,
+    mapped_attributes,
+    resource_name,
+)
 
 PREFIX = "peppol-onboarding"
+# The clients the local identity provider knows (locally, Google, Apple and Entra ID are it).
+LOCAL_CLIENTS = {
+    "google": "local-google-client",
+    "apple": "local-apple-services-id",
+    "microsoft": "local-entra-app",
+}
 
 
 @dataclass(frozen=True)
@@ -22,9 +40,14 @@ class LocalResources:
     api_client_id: str
     queue_urls: dict[str, str]
     mail_sender: str
+    web_client_id: str = ""
+    secret_arns: dict[str, str] = field(default_factory=dict)
 
-    def environment(self, public_url: str) -> dict[str, str]:
-        """The functions' environment, as the CDK app sets it in AWS (plus where AWS is)."""
+    def environment(self, public_url: str, server_url: str | None = None) -> dict[str, str]:
+        """The functions' environment, as the CDK app sets it in AWS (plus where AWS is).
+        ``server_url`` is where the local stand-ins of Cognito's hosted login and of the
+        providers answer (``public_url`` unless the app is reached another way)."""
+        local = server_url or public_url
         resources = Resources(
             public_url=public_url,
             table_name=self.table_name,
@@ -32,9 +55,20 @@ class LocalResources:
             api_client_id=self.api_client_id,
             mail_sender=self.mail_sender,
             queue_urls=self.queue_urls,
+            secret_arns=self.secret_arns,
+            web_client_id=self.web_client_id or None,
+            hosted_domain=f"{local}/_local/cognito",
         )
+        stage_settings = {
+            "identity": {"jwks_url": f"{local}/_local/cognito/{self.user_pool_id}/.well-known/jwks.json"},
+            "federation": {"providers": [spec.provider for spec in IDENTITY_PROVIDERS]},
+            "bridge": {
+                "microsoft_client_id": LOCAL_CLIENTS["microsoft"],
+                "microsoft_authority": f"{local}/_local/idp/microsoft",
+            },
+        }
         return {
-            **function_environment(resources),
+            **function_environment(resources, stage_settings),
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
             "AWS_ENDPOINT_URL": self.endpoint_url,
@@ -119,13 +153,29 @@ def create_user_pool(cognito: Any, stage: str) -> tuple[str, str]:
             },
             AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
             UsernameConfiguration={"CaseSensitive": False},
-            Schema=[{"Name": "email", "AttributeDataType": "String", "Mutable": True, "Required": True}],
+            Schema=[
+                {"Name": "email", "AttributeDataType": "String", "Mutable": True, "Required": True},
+                *(
+                    {"Name": name, "AttributeDataType": "String", "Mutable": True}
+                    for name in custom_attributes()
+                ),
+            ],
         )["UserPool"]["Id"]
         cognito.create_group(
             GroupName=PLATFORM.operators_group,
             UserPoolId=pool_id,
             Description="Platform staff: review activations, top up credit",
         )
+    else:  # a pool of an earlier run (an external emulator): the attributes it may lack
+        schema = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"].get("SchemaAttributes", [])
+        missing = set(custom_attributes()) - {a["Name"].removeprefix("custom:") for a in schema}
+        if missing:
+            cognito.add_custom_attributes(
+                UserPoolId=pool_id,
+                CustomAttributes=[
+                    {"Name": n, "AttributeDataType": "String", "Mutable": True} for n in sorted(missing)
+                ],
+            )
     client_name = "api"
     clients = cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
     client_id = next((c["ClientId"] for c in clients if c["ClientName"] == client_name), None)
@@ -141,17 +191,134 @@ def create_user_pool(cognito: Any, stage: str) -> tuple[str, str]:
     return pool_id, client_id
 
 
+def _secret(secretsmanager: Any, name: str, value: str) -> str:
+    try:
+        return str(secretsmanager.describe_secret(SecretId=name)["ARN"])
+    except secretsmanager.exceptions.ResourceNotFoundException:
+        return str(secretsmanager.create_secret(Name=name, SecretString=value)["ARN"])
+
+
+def create_secrets(secretsmanager: Any, stage: str) -> dict[str, str]:
+    """The secrets of the login providers, with local values: the bridge's signing keys and
+    its client secret, and the local identity provider's secret for the Entra app."""
+    import json
+    import secrets
+
+    from infra.keys import new_key_set
+
+    values = {
+        "federation-signing-keys": lambda: json.dumps(new_key_set()),
+        "apple-private-key": lambda: "not used locally",
+    }
+    return {
+        name: _secret(
+            secretsmanager,
+            resource_name(PREFIX, stage, name),
+            values.get(name, lambda: secrets.token_urlsafe(32))(),
+        )
+        for name in SECRETS
+        if name in GENERATED_SECRETS or any(name in spec.secrets for spec in IDENTITY_PROVIDERS)
+    }
+
+
+def _provider_details(spec_kind: str, provider: str, public_url: str, secret: str) -> dict[str, str]:
+    if spec_kind == "google":
+        return {
+            "client_id": LOCAL_CLIENTS["google"],
+            "client_secret": secret,
+            "authorize_scopes": "openid email profile",
+        }
+    if spec_kind == "apple":
+        return {
+            "client_id": LOCAL_CLIENTS["apple"],
+            "team_id": "LOCALTEAM1",
+            "key_id": "LOCALKEY01",
+            "private_key": secret,
+            "authorize_scopes": "email name",
+        }
+    issuer = f"{public_url}{BRIDGE}"
+    return {
+        "client_id": "cognito",
+        "client_secret": secret,
+        "oidc_issuer": issuer,
+        "authorize_url": f"{issuer}/authorize",
+        "token_url": f"{issuer}/token",
+        "attributes_url": f"{issuer}/userinfo",
+        "jwks_uri": f"{issuer}/jwks.json",
+        "attributes_request_method": "GET",
+        "authorize_scopes": "openid email profile",
+    }
+
+
+def create_federation(
+    cognito: Any, secretsmanager: Any, pool_id: str, public_url: str, secret_arns: dict[str, str]
+) -> str:
+    """The pool's login providers (as the CDK app makes them) and the hosted login's client;
+    an existing client gets this run's URLs."""
+    kinds = {"google": "Google", "apple": "SignInWithApple", "oidc": "OIDC"}
+    secret_of = {
+        "google": "google-client-secret",
+        "apple": "apple-private-key",
+        "oidc": "federation-client-secret",
+    }
+    existing = {
+        p["ProviderName"]
+        for p in cognito.list_identity_providers(UserPoolId=pool_id, MaxResults=60)["Providers"]
+    }
+    for spec in IDENTITY_PROVIDERS:
+        secret = secretsmanager.get_secret_value(SecretId=secret_arns[secret_of[spec.kind]])["SecretString"]
+        details = _provider_details(spec.kind, spec.provider, public_url, secret)
+        arguments = {
+            "UserPoolId": pool_id,
+            "ProviderName": spec.cognito_name,
+            "ProviderDetails": details,
+            "AttributeMapping": dict(spec.attribute_mapping),
+        }
+        if spec.cognito_name in existing:
+            cognito.update_identity_provider(**arguments)
+        else:
+            cognito.create_identity_provider(ProviderType=kinds[spec.kind], **arguments)
+    client = {
+        "UserPoolId": pool_id,
+        "ClientName": "web",
+        "ExplicitAuthFlows": ["ALLOW_REFRESH_TOKEN_AUTH"],
+        "PreventUserExistenceErrors": "ENABLED",
+        "EnableTokenRevocation": True,
+        "ReadAttributes": ["email", "email_verified", "name"],
+        "WriteAttributes": list(mapped_attributes()),
+        "SupportedIdentityProviders": [spec.cognito_name for spec in IDENTITY_PROVIDERS],
+        "CallbackURLs": [f"{public_url}/auth/callback"],
+        "LogoutURLs": [f"{public_url}/login"],
+        "AllowedOAuthFlows": ["code"],
+        "AllowedOAuthScopes": ["openid", "email", "profile"],
+        "AllowedOAuthFlowsUserPoolClient": True,
+    }
+    clients = cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
+    client_id = next((c["ClientId"] for c in clients if c["ClientName"] == "web"), None)
+    if client_id is None:
+        return str(
+            cognito.create_user_pool_client(GenerateSecret=False, **client)["UserPoolClient"]["ClientId"]
+        )
+    cognito.update_user_pool_client(ClientId=client_id, **client)
+    return str(client_id)
+
+
 def bootstrap(
     endpoint_url: str,
     region: str = "eu-west-1",
     stage: str = "local",
     mail_sender: str = "no-reply@peppol-onboarding.local",
+    public_url: str = "http://127.0.0.1:3000",
 ) -> LocalResources:
     ddb = _client("dynamodb", endpoint_url, region)
     table_name = resource_name(PREFIX, stage, PLATFORM.table.name)
     create_table(ddb, table_name)
     queue_urls = create_queues(_client("sqs", endpoint_url, region), stage)
-    pool_id, client_id = create_user_pool(_client("cognito-idp", endpoint_url, region), stage)
+    cognito = _client("cognito-idp", endpoint_url, region)
+    pool_id, client_id = create_user_pool(cognito, stage)
+    secretsmanager = _client("secretsmanager", endpoint_url, region)
+    secret_arns = create_secrets(secretsmanager, stage)
+    web_client_id = create_federation(cognito, secretsmanager, pool_id, public_url.rstrip("/"), secret_arns)
     _client("ses", endpoint_url, region).verify_email_identity(EmailAddress=mail_sender)
     return LocalResources(
         endpoint_url=endpoint_url,
@@ -161,4 +328,6 @@ def bootstrap(
         api_client_id=client_id,
         queue_urls=queue_urls,
         mail_sender=mail_sender,
+        web_client_id=web_client_id,
+        secret_arns=secret_arns,
     )

@@ -44,6 +44,81 @@ def _patch_moto_gaps() -> None:
     setattr(pool, "_peppol_patched", True)  # noqa: B010
 
 
+def _patch_provider_links() -> None:
+    """moto lacks AdminLinkProviderForUser (HTTP 500). This does what Cognito does: the
+    identity of a provider (``Cognito_Subject``) becomes a way into an existing user, which
+    lists it in its ``identities`` attribute; a link to another user, one to an identity that
+    already has a user of its own, or a sixth link is refused as Cognito refuses it."""
+    import json
+    import time
+
+    from moto.cognitoidp.exceptions import InvalidParameterException
+    from moto.cognitoidp.responses import CognitoIdpResponse
+    from moto.core.exceptions import JsonRESTError
+    from moto.core.responses import EmptyResult
+
+    if hasattr(CognitoIdpResponse, "admin_link_provider_for_user"):
+        return
+
+    def admin_link_provider_for_user(self: Any) -> Any:
+        pool = self.backend.describe_user_pool(self._get_param("UserPoolId"))
+        destination = self._get_param("DestinationUser") or {}
+        source = self._get_param("SourceUser") or {}
+        if (
+            destination.get("ProviderName") != "Cognito"
+            or source.get("ProviderAttributeName") != "Cognito_Subject"
+        ):
+            raise InvalidParameterException(
+                "Only Cognito users may be a destination, linked by Cognito_Subject."
+            )
+        provider = pool.identity_providers.get(source.get("ProviderName"))
+        if provider is None:
+            raise InvalidParameterException("SourceUser: the provider is not configured in the pool.")
+        user = self.backend.admin_get_user(pool.id, destination.get("ProviderAttributeValue"))
+        subject = str(source.get("ProviderAttributeValue"))
+        links = getattr(pool, "provider_links", None)
+        if links is None:
+            links = pool.provider_links = {}
+        key = (provider.name.lower(), subject)
+        if key in links:
+            raise InvalidParameterException("The SourceUser is already linked.")
+        if f"{provider.name}_{subject}".lower() in {name.lower() for name in pool.users}:
+            raise InvalidParameterException("The SourceUser already has a user of its own.")
+        identities = json.loads(user.attribute_lookup.get("identities") or "[]")
+        if len(identities) >= 5:
+            raise JsonRESTError("LimitExceededException", "A user can have at most 5 linked identities.")
+        identities.append(
+            {
+                "userId": subject,
+                "providerName": provider.name,
+                "providerType": provider.extended_config.get("ProviderType", "OIDC"),
+                "issuer": None,
+                "primary": "false",
+                "dateCreated": str(int(time.time() * 1000)),
+            }
+        )
+        user.update_attributes([{"Name": "identities", "Value": json.dumps(identities)}])
+        links[key] = user.username
+        return EmptyResult()
+
+    CognitoIdpResponse.admin_link_provider_for_user = admin_link_provider_for_user  # type: ignore[attr-defined]
+
+
+def linked_user(
+    endpoint_url: str, region: str, user_pool_id: str, provider_name: str, subject: str
+) -> str | None:
+    """The user a provider's identity is linked to (what Cognito looks up at a federated
+    sign-in; the API has no call for it). Only for an emulator of this process."""
+    if not running_here(endpoint_url):
+        return None
+    from moto.cognitoidp.models import cognitoidp_backends
+    from moto.core import DEFAULT_ACCOUNT_ID  # type: ignore[attr-defined]
+
+    pool = cognitoidp_backends[DEFAULT_ACCOUNT_ID][region].user_pools.get(user_pool_id)
+    links: dict[tuple[str, str], str] = getattr(pool, "provider_links", {}) if pool else {}
+    return links.get((provider_name.lower(), subject))
+
+
 _RUNNING: set[str] = set()
 
 
@@ -163,6 +238,7 @@ class LocalAws:
         )
 
         _patch_moto_gaps()
+        _patch_provider_links()
         _patch_transactions()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call is noise
         app = _Serialised(DomainDispatcherApplication(create_backend_app))

@@ -1,6 +1,7 @@
 """The events AWS hands the functions, built one way for the local runner, ``make bench`` and
 the tests: API Gateway REST (v1) proxy events, shaped after an event captured from API Gateway
-(``samples/apigw_rest_proxy.json``), and the Lambda context object."""
+(``samples/apigw_rest_proxy.json``), the Cognito user pool trigger events (PreSignUp,
+PreTokenGeneration), and the Lambda context object."""
 
 from __future__ import annotations
 
@@ -118,3 +119,70 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+# --- Cognito user pool triggers ------------------------------------------------------------------
+# Shaped after the events Cognito sends (Powertools' sample events and the developer guide):
+# ``samples/cognito_pre_sign_up.json`` and ``samples/cognito_pre_token_generation_v2.json``.
+def _trigger_event(
+    sample: str,
+    trigger_source: str,
+    *,
+    user_pool_id: str,
+    username: str,
+    client_id: str,
+    user_attributes: Mapping[str, str],
+    region: str,
+) -> dict[str, Any]:
+    event = copy.deepcopy(_sample(sample))
+    event.update(triggerSource=trigger_source, region=region, userPoolId=user_pool_id, userName=username)
+    event["callerContext"]["clientId"] = client_id
+    # Cognito passes every attribute as a string ("true", not true).
+    event["request"]["userAttributes"] = {k: str(v) for k, v in user_attributes.items()}
+    return event
+
+
+def pre_sign_up_event(
+    *,
+    user_pool_id: str,
+    username: str,
+    client_id: str,
+    user_attributes: Mapping[str, str],
+    trigger_source: str = "PreSignUp_ExternalProvider",
+    region: str = "eu-west-1",
+) -> dict[str, Any]:
+    """PreSignUp: ``username`` is ``<provider>_<subject>`` for a first federated sign-in and
+    ``user_attributes`` only what the provider's attribute mapping gave."""
+    return _trigger_event(
+        "cognito_pre_sign_up.json",
+        trigger_source,
+        user_pool_id=user_pool_id,
+        username=username,
+        client_id=client_id,
+        user_attributes=user_attributes,
+        region=region,
+    )
+
+
+def pre_token_generation_event(
+    *,
+    user_pool_id: str,
+    username: str,
+    client_id: str,
+    user_attributes: Mapping[str, str],
+    trigger_source: str = "TokenGeneration_HostedAuth",
+    scopes: tuple[str, ...] = ("openid", "email", "profile"),
+    region: str = "eu-west-1",
+) -> dict[str, Any]:
+    """PreTokenGeneration version 2 (it also runs for ``TokenGeneration_RefreshTokens``)."""
+    event = _trigger_event(
+        "cognito_pre_token_generation_v2.json",
+        trigger_source,
+        user_pool_id=user_pool_id,
+        username=username,
+        client_id=client_id,
+        user_attributes=user_attributes,
+        region=region,
+    )
+    event["request"]["scopes"] = list(scopes)
+    return event

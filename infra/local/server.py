@@ -18,12 +18,16 @@ from urllib.parse import unquote, urlsplit
 
 from infra.local import router
 from infra.local.authorizer import CognitoAuthorizer, TokenRejected
-from infra.local.bootstrap import LocalResources, bootstrap
+from infra.local.bootstrap import LOCAL_CLIENTS, LocalResources, bootstrap
 from infra.local.emulator import LocalAws
 from infra.local.events import LambdaContext, api_event
+from infra.local.hosted_login import PREFIX as HOSTED_LOGIN
+from infra.local.hosted_login import LocalHostedLogin
+from infra.local.identity_provider import PREFIX as IDENTITY_PROVIDER
+from infra.local.identity_provider import Client, LocalIdentityProvider
 from infra.local.outbox import read_outbox
 from infra.local.sandboxes import Sandboxes
-from infra.platform import PLATFORM, function
+from infra.platform import BRIDGE, PLATFORM, function
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's own limit; the handlers enforce 64 KiB
 GATEWAY_JSON = {"Content-Type": "application/json; charset=utf-8"}
@@ -54,16 +58,34 @@ class LocalFunction:
 class Platform:
     """Routes, authorizer and functions of the local run."""
 
-    def __init__(self, resources: LocalResources, public_url: str, *, quiet: bool = False) -> None:
+    def __init__(
+        self,
+        resources: LocalResources,
+        public_url: str,
+        *,
+        server_url: str | None = None,
+        quiet: bool = False,
+    ) -> None:
         self.resources = resources
         self.quiet = quiet
-        os.environ.update(resources.environment(public_url))
+        server_url = server_url or public_url
+        os.environ.update(resources.environment(public_url, server_url))
         router.importable()
         self.functions = {f.name: LocalFunction(f.name) for f in PLATFORM.functions}
+        self.identity_provider = _identity_provider(resources, public_url, server_url)
+        self.hosted_login = LocalHostedLogin(
+            base_url=server_url,
+            endpoint_url=resources.endpoint_url,
+            region=resources.region,
+            user_pool_id=resources.user_pool_id,
+            web_client_id=resources.web_client_id,
+            idp=self.identity_provider,
+            trigger=self.functions[_trigger_function()].invoke,
+        )
         self.authorizer = CognitoAuthorizer(
-            jwks_url=f"{resources.endpoint_url}/{resources.user_pool_id}/.well-known/jwks.json",
+            jwks_url=self.hosted_login.jwks_url,
             issuer=f"https://cognito-idp.{resources.region}.amazonaws.com/{resources.user_pool_id}",
-            audience=resources.api_client_id,
+            audiences=(resources.api_client_id, resources.web_client_id),
         )
         self._mails_seen = 0
         self._mail_lock = threading.Lock()
@@ -74,6 +96,10 @@ class Platform:
         path = unquote(urlsplit(raw_path).path)
         if path == "/_local/outbox" and method == "GET":
             return 200, dict(GATEWAY_JSON), json.dumps(read_outbox(self.resources.endpoint_url)).encode()
+        if path.startswith(f"{IDENTITY_PROVIDER}/"):
+            return self.identity_provider.handle(method, raw_path, dict(headers), body)
+        if path.startswith(f"{HOSTED_LOGIN}/"):
+            return self.hosted_login.handle(method, raw_path, body)
         route, allowed = router.match(method, path)
         if route is None:
             if not allowed:
@@ -130,6 +156,34 @@ class Platform:
                     flush=True,
                 )
             self._mails_seen = len(mails)
+
+
+def _trigger_function() -> str:
+    return next(f.name for f in PLATFORM.functions if f.user_pool_triggers)
+
+
+def _identity_provider(resources: LocalResources, public_url: str, server_url: str) -> LocalIdentityProvider:
+    """The local Google, Apple and Entra ID: each knows the one client that uses it (the
+    stand-in of Cognito for Google and Apple, the bridge for Entra ID, with its secret)."""
+    import boto3
+
+    secrets = boto3.session.Session().client(  # type: ignore[call-overload]
+        "secretsmanager", endpoint_url=resources.endpoint_url, region_name=resources.region
+    )
+    entra_secret = secrets.get_secret_value(SecretId=resources.secret_arns["microsoft-client-secret"])
+    idpresponse = f"{server_url}{HOSTED_LOGIN}/oauth2/idpresponse"
+    return LocalIdentityProvider(
+        server_url,
+        clients={
+            "google": Client(LOCAL_CLIENTS["google"], idpresponse),
+            "apple": Client(LOCAL_CLIENTS["apple"], idpresponse),
+            "microsoft": Client(
+                LOCAL_CLIENTS["microsoft"],
+                f"{public_url}{BRIDGE}/callback",
+                client_secret=entra_secret["SecretString"],
+            ),
+        },
+    )
 
 
 def make_handler(platform: Platform) -> type[BaseHTTPRequestHandler]:
@@ -203,12 +257,13 @@ class LocalServer:
         endpoint = endpoint_url or self.emulator.endpoint_url  # type: ignore[union-attr]
         self.httpd = ThreadingHTTPServer((host, port), BaseHTTPRequestHandler)
         self.url = f"http://{host}:{self.httpd.server_address[1]}"
-        self.resources = bootstrap(endpoint)
+        public_url = (os.environ.get("PUBLIC_URL") or self.url).rstrip("/")
+        self.resources = bootstrap(endpoint, public_url=public_url)
         # KvK and VIES sandboxes, unless the environment points at real ones.
         self.sandboxes = Sandboxes().start()
         for name, value in self.sandboxes.environment().items():
             os.environ.setdefault(name, value)
-        self.platform = Platform(self.resources, os.environ.get("PUBLIC_URL") or self.url, quiet=quiet)
+        self.platform = Platform(self.resources, public_url, server_url=self.url, quiet=quiet)
         self.httpd.RequestHandlerClass = make_handler(self.platform)
         self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None

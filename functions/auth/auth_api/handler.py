@@ -6,9 +6,11 @@ from functools import lru_cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Header
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
+from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
 from auth_api import pages
+from auth_api.login import FederatedLogin, Redirect
 from auth_api.models import (
     Accepted,
     Activated,
@@ -25,10 +27,12 @@ from auth_api.models import (
     MeEnvironment,
     MeTerms,
     MeUpdate,
+    ProviderOut,
     ReceivePrompt,
     RefreshedTokens,
     RefreshRequest,
     ResendRequest,
+    SessionRequest,
     SignupRequest,
     TermsAcceptRequest,
     TermsInfo,
@@ -37,14 +41,17 @@ from auth_api.models import (
 )
 from auth_api.service import AuthService, RequestInfo
 from onboarding.adapters.dynamo import Table
+from onboarding.adapters.hosted_login import CognitoHostedLogin
 from onboarding.adapters.identity import CognitoIdentity
 from onboarding.adapters.mailer import SesMailer
 from onboarding.adapters.repositories.environments import EnvironmentRepository
 from onboarding.adapters.repositories.idempotency import IdempotencyRepository
+from onboarding.adapters.repositories.logins import LoginRepository
 from onboarding.adapters.repositories.organisations import OrganisationRepository
 from onboarding.adapters.repositories.signups import SignupRepository
 from onboarding.adapters.repositories.users import UserRepository
 from onboarding.domain.models import User
+from onboarding.domain.ports import Tokens
 from onboarding.domain.rules import rfc3339
 from onboarding.observability import logger, metrics
 from onboarding.settings import get_settings
@@ -70,7 +77,21 @@ def service() -> AuthService:
         environments=EnvironmentRepository(table),
         organisations=OrganisationRepository(table),
         mailer=SesMailer(settings.mail.sender, settings.mail.configuration_set),
-        identity=CognitoIdentity(settings.identity.user_pool_id, settings.identity.api_client_id),
+        identity=CognitoIdentity(
+            settings.identity.user_pool_id,
+            settings.identity.api_client_id,
+            other_client_ids=(settings.identity.web_client_id or "",),
+        ),
+    )
+
+
+@lru_cache(maxsize=1)
+def federated_login() -> FederatedLogin:
+    settings = get_settings()
+    return FederatedLogin(
+        settings=settings,
+        logins=LoginRepository(Table(settings.table.name)),
+        hosted=lru_cache(maxsize=1)(lambda: CognitoHostedLogin(settings)),
     )
 
 
@@ -157,10 +178,34 @@ def complete_activation(
     responses=documented(200, None, description="HTML page", content_type="text/html"),
 )
 def activation_page() -> Response[str]:
-    page = pages.activation_page()
+    return _page("activate.html")
+
+
+def _page(name: str) -> Response[str]:
+    page = pages.page(name)
     return Response(
         status_code=200, content_type="text/html; charset=utf-8", body=page.html, headers=page.headers
     )
+
+
+@app.get(
+    "/login",
+    tags=AUTH_TAG,
+    summary="The login page: Google, Microsoft, Apple, or username and password; and sign-up",
+    responses=documented(200, None, description="HTML page", content_type="text/html"),
+)
+def login_page() -> Response[str]:
+    return _page("login.html")
+
+
+@app.get(
+    "/",
+    tags=AUTH_TAG,
+    summary="The app's landing page: takes #session=<code>, shows who is signed in, asks for the terms",
+    responses=documented(200, None, description="HTML page", content_type="text/html"),
+)
+def app_page() -> Response[str]:
+    return _page("app.html")
 
 
 @app.get("/auth/terms", tags=AUTH_TAG, summary="The current terms", responses=documented(200, TermsInfo))
@@ -177,13 +222,122 @@ def terms() -> TermsInfo:
     responses=documented(200, TokenResponse, *BODY_ERRORS, 401, 403, 503),
 )
 def token(body: LoginRequest) -> TokenResponse:
-    tokens = service().login(body.username, body.password)
+    return _token_response(service().login(body.username, body.password))
+
+
+@app.get(
+    "/auth/providers",
+    tags=AUTH_TAG,
+    summary="The ways to log in, with the URL that starts each",
+    responses=documented(200, list[ProviderOut]),
+)
+def providers() -> list[ProviderOut]:
+    return [ProviderOut(id=p.id, name=p.name, login_url=p.login_url) for p in federated_login().providers()]  # type: ignore[arg-type]
+
+
+BROWSER_COOKIE = "login_browser"
+LoginHint = Annotated[
+    str | None,
+    Query(
+        min_length=1, max_length=254, pattern=r"^[^\x00-\x1f\x7f]+$", description="Passed on to the provider"
+    ),
+]
+OAuthValue = Annotated[str | None, Query(max_length=2048)]
+
+
+def _browser_binding() -> str | None:
+    from http.cookies import CookieError, SimpleCookie
+
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(app.current_event.headers.get("cookie") or "")
+    except CookieError:
+        return None
+    morsel = jar.get(BROWSER_COOKIE)
+    return morsel.value if morsel else None
+
+
+def _redirect(redirect: Redirect) -> Response[str]:
+    """A 302 that no cache keeps and that tells no site where it came from; it (re)sets the
+    login's browser binding when there is one (HttpOnly, SameSite=Lax: it is sent when the
+    provider sends the browser back, never to other sites' requests)."""
+    settings = get_settings()
+    cookies = []
+    if redirect.browser:
+        cookies.append(
+            Cookie(
+                BROWSER_COOKIE,
+                redirect.browser,
+                path="/",
+                secure=settings.public_url.startswith("https://"),
+                http_only=True,
+                same_site=SameSite.LAX_MODE,
+                max_age=settings.federation.login_ttl_seconds,
+            )
+        )
+    return Response(
+        status_code=302,
+        body="",
+        headers={
+            "Location": redirect.location,
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+        },
+        cookies=cookies,
+    )
+
+
+@app.get(
+    "/auth/login/<provider>",
+    tags=AUTH_TAG,
+    summary="Start a login through Google, Microsoft or Apple (to the hosted login, with PKCE)",
+    responses=documented(302, None, 404, 422, 503, description="To the user pool's hosted login"),
+)
+def login(
+    provider: Annotated[str, Path(min_length=1, max_length=32)], login_hint: LoginHint = None
+) -> Response[str]:
+    return _redirect(federated_login().start(provider, login_hint=login_hint, browser=_browser_binding()))
+
+
+@app.get(
+    "/auth/callback",
+    tags=AUTH_TAG,
+    summary="Where the hosted login sends the browser back: to the app with #session=<code>",
+    responses=documented(302, None, 400, 401, 422, 503, description="To the app (#session= or #error=)"),
+)
+def callback(
+    state: OAuthValue = None,
+    code: OAuthValue = None,
+    error: OAuthValue = None,
+    error_description: OAuthValue = None,
+) -> Response[str]:
+    redirect = federated_login().callback(
+        state=state,
+        code=code,
+        error=error,
+        error_description=error_description or "",
+        browser=_browser_binding(),
+    )
+    return _redirect(redirect)
+
+
+def _token_response(tokens: Tokens) -> TokenResponse:
     return TokenResponse(
         id_token=tokens.id_token,
         access_token=tokens.access_token,
         refresh_token=tokens.refresh_token or "",
         expires_in=tokens.expires_in,
     )
+
+
+@app.post(
+    "/auth/session",
+    tags=AUTH_TAG,
+    summary="Exchange a login's one-time #session code for its tokens (once, within 60 seconds)",
+    responses=documented(200, TokenResponse, *BODY_ERRORS, 401),
+)
+def session(body: SessionRequest) -> TokenResponse:
+    return _token_response(federated_login().session(body.session))
 
 
 @app.post(

@@ -156,3 +156,17 @@ class EnvironmentOut(BaseModel):
     plan: str
     credit: Credit
     login_policy: LoginPolicy
+
+
+class ProviderOut(BaseModel):
+    id: Literal["google", "microsoft", "apple", "email"] = Field(description="How to log in")
+    name: str
+    login_url: str = Field(description="Open this URL in the browser to log in this way")
+
+
+class SessionRequest(RequestBody):
+    session: Annotated[
+        str,
+        StringConstraints(pattern=TOKEN_PATTERN),
+        Field(description="The one-time code from the app's URL fragment (#session=...)"),
+    ]

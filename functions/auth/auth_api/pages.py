@@ -1,4 +1,5 @@
-"""The activation page: static HTML with its inline script and style pinned by CSP hashes."""
+"""The pages (activation, login, the app's landing page): static HTML with their inline
+script and style pinned by CSP hashes."""
 
 from __future__ import annotations
 
@@ -20,9 +21,13 @@ def _csp_hash(content: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(content.encode("utf-8")).digest()).decode() + "'"
 
 
-@lru_cache(maxsize=1)
 def activation_page() -> Page:
-    html = resources.files(__package__).joinpath("static/activate.html").read_text(encoding="utf-8")
+    return page("activate.html")
+
+
+@lru_cache(maxsize=4)
+def page(name: str) -> Page:
+    html = resources.files(__package__).joinpath(f"static/{name}").read_text(encoding="utf-8")
     scripts = re.findall(r"<script>(.*?)</script>", html, flags=re.DOTALL)
     styles = re.findall(r"<style>(.*?)</style>", html, flags=re.DOTALL)
     script_hashes = " ".join(_csp_hash(s) for s in scripts)
@@ -35,7 +40,8 @@ def activation_page() -> Page:
         html=html,
         headers={
             "Content-Security-Policy": csp,
-            # The token is in the fragment; no-referrer keeps even the page's URL out of other sites' logs.
+            # Tokens and codes travel in the fragment; no-referrer keeps even the page's URL out
+            # of other sites' logs.
             "Referrer-Policy": "no-referrer",
             "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff",

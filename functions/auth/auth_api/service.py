@@ -14,6 +14,7 @@ from typing import Any
 from onboarding.accounts import signed_in_user
 from onboarding.domain import errors
 from onboarding.domain.errors import IdentityUnavailable, LoginRejected, MailNotSent, RateLimited, SignupRace
+from onboarding.domain.linking import account_id
 from onboarding.domain.mail import Mail, account_exists_mail, activation_mail, confirmation_mail
 from onboarding.domain.models import (
     DEFAULT_LANGUAGE,
@@ -249,7 +250,7 @@ class AuthService:
             raise errors.Unauthorized("The refresh token is not valid.") from exc
         except IdentityUnavailable as exc:
             raise errors.IdentityServiceUnavailable from exc
-        user = self.users.get(str(tokens.claims().get("cognito:username", "")))
+        user = self.users.get(account_id(str(tokens.claims().get("cognito:username", ""))))
         if user is not None:
             environment = self.environments.get(user.environment_id)
             if environment is not None and environment.restricted_to_idp and "email" in user.identities:

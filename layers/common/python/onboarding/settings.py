@@ -42,6 +42,53 @@ class IdentitySettings(Part):
     user_pool_id: str
     api_client_id: str
     operators_group: str = Field(description="The user pool group of platform staff")
+    web_client_id: str | None = Field(
+        default=None, description="The app client of the hosted (federated) login; none: no federated login"
+    )
+    hosted_domain: str | None = Field(
+        default=None,
+        description="The user pool's hosted domain, https://<prefix>.auth.<region>.amazoncognito.com",
+    )
+    jwks_url: str | None = Field(
+        default=None,
+        description="The pool's signing keys; only set where they are not at cognito-idp (local)",
+    )
+
+    def issuer(self, region: str) -> str:
+        return f"https://cognito-idp.{region}.amazonaws.com/{self.user_pool_id}"
+
+    def keys_url(self, region: str) -> str:
+        return self.jwks_url or f"{self.issuer(region)}/.well-known/jwks.json"
+
+
+class FederationSettings(Part):
+    providers: list[str] = Field(
+        default_factory=list,
+        description="The login providers this deployment offers: google, microsoft, apple",
+    )
+    login_ttl_seconds: int = Field(default=600, description="How long a started login may take")
+    session_ttl_seconds: int = Field(default=60, description="How long a #session code is valid")
+
+    @field_validator("providers", mode="before")
+    @classmethod
+    def _lists(cls, value: Any) -> Any:
+        return _split(value)
+
+
+class BridgeSettings(Part):
+    """The OIDC bridge that Cognito trusts as its "Microsoft" provider (see the README)."""
+
+    client_id: str = Field(default="cognito", description="Cognito's client id at the bridge")
+    client_secret_arn: str | None = Field(default=None, description="Cognito's client secret at the bridge")
+    signing_keys_secret_arn: str | None = Field(
+        default=None, description="The bridge's signing keys (a JWK set)"
+    )
+    microsoft_client_id: str | None = Field(default=None, description="The Entra ID app registration")
+    microsoft_client_secret_arn: str | None = None
+    microsoft_authority: str = Field(
+        default="https://login.microsoftonline.com",
+        description="Entra ID; locally the local identity provider",
+    )
 
 
 class MailSettings(Part):
@@ -110,6 +157,8 @@ class Settings(Part):
     peppol: PeppolSettings
     plan: PlanSettings = PlanSettings()
     cors: CorsSettings = CorsSettings()
+    federation: FederationSettings = FederationSettings()
+    bridge: BridgeSettings = BridgeSettings()
 
     @field_validator("public_url")
     @classmethod
@@ -187,6 +236,20 @@ def _fields_at(prefix: str) -> Mapping[str, Any]:
         assert isinstance(annotation, type) and issubclass(annotation, BaseModel)
         model = annotation
     return model.model_fields
+
+
+def region() -> str:
+    """The AWS region, without validating the rest (a Cognito trigger has only its table)."""
+    for name in _OWN_NAMES["region"]:
+        if os.environ.get(name):
+            return os.environ[name]
+    return str(Settings.model_fields["region"].get_default())
+
+
+def table_settings() -> TableSettings:
+    """The table alone: all a Cognito trigger gets (its user pool id would make a CloudFormation
+    cycle: the pool names the trigger, so the trigger cannot name the pool)."""
+    return TableSettings.model_validate(_read(TableSettings, "table."))
 
 
 def cors_settings() -> CorsSettings:

@@ -28,14 +28,12 @@ def client(service: str) -> Any:
             import boto3
             from botocore.config import Config
 
-            from onboarding.settings import get_settings
+            from onboarding.settings import region
 
             config = Config(
                 retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=5
             )
-            _clients[service] = boto3.session.Session().client(
-                service, region_name=get_settings().region, config=config
-            )  # type: ignore[call-overload]
+            _clients[service] = boto3.session.Session().client(service, region_name=region(), config=config)  # type: ignore[call-overload]
         return _clients[service]
 
 

@@ -74,6 +74,7 @@ class Update:
     names: Mapping[str, str] = field(default_factory=dict)
     values: Mapping[str, Any] = field(default_factory=dict)  # for the expression and the condition
     condition: str | None = None
+    returns: str = "ALL_NEW"  # what ``Table.write`` gives back (e.g. UPDATED_OLD); not in transactions
 
 
 @dataclass(frozen=True)
@@ -210,12 +211,12 @@ class Table:
             params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def write(self, operation: Write) -> dict[str, Any] | None:
-        """One write; an ``Update`` returns the item as it is afterwards. ``ConditionFailed``
-        if the write's condition does not hold."""
+        """One write; an ``Update`` returns the item as it is afterwards (or what its
+        ``returns`` asks for). ``ConditionFailed`` if the write's condition does not hold."""
         try:
             if isinstance(operation, Update):
-                response = self.client.update_item(**self._wire(operation), ReturnValues="ALL_NEW")
-                return from_item(response["Attributes"])
+                response = self.client.update_item(**self._wire(operation), ReturnValues=operation.returns)
+                return from_item(response.get("Attributes") or {})
             if isinstance(operation, Put):
                 self.client.put_item(**self._wire(operation))
             elif isinstance(operation, Delete):

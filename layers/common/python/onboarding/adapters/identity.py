@@ -19,9 +19,19 @@ _REJECTED = {
 
 
 class CognitoIdentity:
-    def __init__(self, user_pool_id: str, client_id: str, client: Any | None = None) -> None:
+    def __init__(
+        self,
+        user_pool_id: str,
+        client_id: str,
+        client: Any | None = None,
+        *,
+        other_client_ids: tuple[str, ...] = (),
+    ) -> None:
         self.user_pool_id = user_pool_id
         self.client_id = client_id
+        # Clients whose refresh tokens this API also refreshes (the hosted login's): a refresh
+        # token only works with the client that issued it, and it does not say which one.
+        self.other_client_ids = tuple(c for c in other_client_ids if c and c != client_id)
         self._client = client
 
     @property
@@ -57,18 +67,24 @@ class CognitoIdentity:
         return self._initiate("ADMIN_USER_PASSWORD_AUTH", {"USERNAME": username, "PASSWORD": password})
 
     def refresh(self, refresh_token: str) -> Tokens:
-        return self._initiate("REFRESH_TOKEN_AUTH", {"REFRESH_TOKEN": refresh_token})
+        clients = (self.client_id, *self.other_client_ids)
+        for client_id in clients[:-1]:
+            try:
+                return self._initiate("REFRESH_TOKEN_AUTH", {"REFRESH_TOKEN": refresh_token}, client_id)
+            except LoginRejected:
+                continue  # not this client's token (or not a token at all): try the next client
+        return self._initiate("REFRESH_TOKEN_AUTH", {"REFRESH_TOKEN": refresh_token}, clients[-1])
 
     def sign_out(self, username: str) -> None:
         """Revoke every refresh token of a user (tokens issued that must not be used)."""
         with contextlib.suppress(Exception):  # the caller refuses the login anyway
             self.client.admin_user_global_sign_out(UserPoolId=self.user_pool_id, Username=username)
 
-    def _initiate(self, flow: str, parameters: dict[str, str]) -> Tokens:
+    def _initiate(self, flow: str, parameters: dict[str, str], client_id: str | None = None) -> Tokens:
         try:
             response = self.client.admin_initiate_auth(
                 UserPoolId=self.user_pool_id,
-                ClientId=self.client_id,
+                ClientId=client_id or self.client_id,
                 AuthFlow=flow,
                 AuthParameters=parameters,
             )
@@ -85,4 +101,54 @@ class CognitoIdentity:
             access_token=result["AccessToken"],
             refresh_token=result.get("RefreshToken"),
             expires_in=int(result.get("ExpiresIn", 3600)),
+        )
+
+
+class CognitoIdentityLinks:
+    """Links a provider's identity to an existing user (the PreSignUp trigger's one Cognito
+    call). The pool comes with each call: a trigger gets it from its event, not its settings."""
+
+    def __init__(self, client: Any | None = None) -> None:
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        return self._client if self._client is not None else aws.cognito()
+
+    def link(self, user_pool_id: str, destination_username: str, provider_name: str, subject: str) -> None:
+        """``AdminLinkProviderForUser`` (OIDC and social providers link on Cognito_Subject).
+        Idempotent: a link that already exists (a retried trigger) is success.
+        ``IdentityUnavailable`` otherwise."""
+        try:
+            self.client.admin_link_provider_for_user(
+                UserPoolId=user_pool_id,
+                DestinationUser={"ProviderName": "Cognito", "ProviderAttributeValue": destination_username},
+                SourceUser={
+                    "ProviderName": provider_name,
+                    "ProviderAttributeName": "Cognito_Subject",
+                    "ProviderAttributeValue": subject,
+                },
+            )
+        except Exception as exc:
+            if self._linked(user_pool_id, destination_username, provider_name, subject):
+                return
+            raise IdentityUnavailable(aws.error_code(exc) or type(exc).__name__) from exc
+
+    def _linked(self, user_pool_id: str, username: str, provider_name: str, subject: str) -> bool:
+        """Whether the user already has this identity (its ``identities`` attribute)."""
+        import json
+
+        try:
+            user = self.client.admin_get_user(UserPoolId=user_pool_id, Username=username)
+        except Exception:
+            return False
+        attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
+        try:
+            identities = json.loads(attributes.get("identities") or "[]")
+        except ValueError:
+            return False
+        return any(
+            str(i.get("providerName", "")).lower() == provider_name.lower()
+            and str(i.get("userId")) == subject
+            for i in identities
         )

@@ -46,6 +46,16 @@ class DomainError(Exception):
         return (self.message_nl or self.message) if language == "nl" else self.message
 
 
+# --- 400 ------------------------------------------------------------------------------------------
+class InvalidState(DomainError):
+    """A login callback whose ``state`` is unknown, used, expired or from another browser."""
+
+    status = 400
+    code = "invalid_state"
+    message = "This login link is not valid (any more). Start the login again."
+    message_nl = "Deze inloglink is niet (meer) geldig. Begin opnieuw met inloggen."
+
+
 # --- 422 ------------------------------------------------------------------------------------------
 class InvalidInput(DomainError):
     """A body that parsed but breaks a rule no schema can express (422)."""
@@ -86,6 +96,37 @@ class LoginMethodNotAllowed(Forbidden):
     message = "Your environment only allows login through its own identity provider."
 
 
+class InvalidSession(Unauthorized):
+    code = "invalid_session"
+    message = "This login session is not valid (any more). Log in again."
+    message_nl = "Deze inlogsessie is niet (meer) geldig. Log opnieuw in."
+
+
+class LoginCodeRejected(Unauthorized):
+    """The user pool refused the authorization code of a login (bad, used or expired)."""
+
+    code = "invalid_code"
+    message = "The login could not be completed. Log in again."
+    message_nl = "Het inloggen kon niet worden afgerond. Log opnieuw in."
+
+
+class IdTokenRejected(Unauthorized):
+    """The ID token of a login failed a check (signature, issuer, audience, expiry, nonce)."""
+
+    code = "invalid_id_token"
+    message = "The login could not be verified. Log in again."
+    message_nl = "Het inloggen kon niet worden gecontroleerd. Log opnieuw in."
+
+
+class SignInRefused(Forbidden):
+    """A federated sign-in that must not join or create an account (another tenant's, or a
+    domain restricted to its tenant's own IdP). Its message is all a user ever sees."""
+
+    code = "login_not_allowed"
+    message = "Signing in this way is not allowed for this account."
+    message_nl = "Op deze manier inloggen is voor dit account niet toegestaan."
+
+
 # --- 404 / 410 ------------------------------------------------------------------------------------
 class NotFound(DomainError):
     status = 404
@@ -112,6 +153,12 @@ class EnvironmentNotFound(NotFound):
 
 class UserNotFound(NotFound):
     message = "This user does not exist."
+
+
+class UnknownProvider(NotFound):
+    code = "unknown_provider"
+    message = "There is no such login provider."
+    message_nl = "Deze manier van inloggen bestaat niet."
 
 
 class KvkNotFound(NotFound):
@@ -291,6 +338,18 @@ class MailNotSent(PortFailure):
 
 class QueueUnavailable(PortFailure):
     """SQS did not take the message."""
+
+
+class TokenInvalid(PortFailure):
+    """An ID token failed verification; ``str(exc)`` says which check (for the logs only)."""
+
+
+class IdentityTaken(PortFailure):
+    """A federated identity already has its item: an earlier (or concurrent) sign-in did the work."""
+
+
+class AddressTaken(PortFailure):
+    """Meanwhile another account came to hold the address."""
 
 
 class SignupRace(PortFailure):

@@ -109,3 +109,32 @@ class NewAccount(BaseModel):
     user: User
     environment: Environment
     signup: Signup
+
+
+class LoginAttempt(BaseModel):
+    """A started federated login, kept until its callback (single use, short-lived). Only
+    hashes of the state, the nonce and the browser binding are kept; the PKCE verifier is
+    kept as it is (the token endpoint needs it) and is useless without the code."""
+
+    model_config = ConfigDict(frozen=True)
+    state_hash: str
+    provider: str
+    nonce_hash: str
+    code_verifier: str
+    browser_hash: str
+    login_hint: str | None = None
+    retried: bool = False  # a restart after Cognito's "first login after linking" error
+    created_at: datetime
+    expires_at: datetime
+
+
+class FederatedIdentity(BaseModel):
+    """The account a provider's identity signs in to, and how it got there."""
+
+    model_config = ConfigDict(frozen=True)
+    provider: str
+    subject: str
+    user_id: str
+    environment_id: str
+    how: Literal["created", "linked"]
+    at: datetime

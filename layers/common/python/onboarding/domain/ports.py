@@ -14,8 +14,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from onboarding.domain.linking import DomainPolicy, ExistingAccount, Provider
 from onboarding.domain.mail import Mail
-from onboarding.domain.models import CreditEntry, Environment, NewAccount, Signup, User
+from onboarding.domain.models import (
+    CreditEntry,
+    Environment,
+    FederatedIdentity,
+    LoginAttempt,
+    NewAccount,
+    Signup,
+    User,
+)
 from onboarding.domain.organisations import Organisation, RegistrationJob, RegistrationMessage
 
 
@@ -201,7 +210,65 @@ class IdempotencyStore(Protocol):
     def abandon(self, scope: str, key: str, fingerprint: str) -> None: ...
 
 
+class Logins(Protocol):
+    """Federated logins in progress (``adapters.repositories.logins``)."""
+
+    def start(self, attempt: LoginAttempt) -> None: ...
+    def take(self, state_hash: str, moment: datetime) -> LoginAttempt | None:
+        """Use up a started login: None if unknown, used or expired."""
+        ...
+
+    def keep_session(self, code: str, tokens: Tokens, expires_at: datetime) -> None:
+        """Keep a finished login's tokens for one exchange of ``code``."""
+        ...
+
+    def take_session(self, code: str, moment: datetime) -> Tokens | None:
+        """Use up a session code: None if unknown, used or expired."""
+        ...
+
+
+class FederatedIdentities(Protocol):
+    """Which account a provider's identity signs in to (``adapters.repositories.identities``)."""
+
+    def find(
+        self, provider: str, subject: str, email_canonical: str
+    ) -> tuple[FederatedIdentity | None, ExistingAccount | None, DomainPolicy | None]:
+        """The identity's item, the account holding the address, its domain's policy: one read."""
+        ...
+
+    def create_account(
+        self, identity: FederatedIdentity, user: User, environment: Environment | None, *, claim_email: bool
+    ) -> None:
+        """The new account at once; ``IdentityTaken`` (already done) or ``AddressTaken``."""
+        ...
+
+    def link(self, identity: FederatedIdentity) -> None:
+        """Record a link to an existing account; ``IdentityTaken``, ``UserNotFound``."""
+        ...
+
+
 # --- Outside services -----------------------------------------------------------------------------
+class HostedLogin(Protocol):
+    """The user pool's OAuth 2.0 authorization server (hosted login)."""
+
+    def authorize_url(
+        self, *, provider: Provider, state: str, nonce: str, code_challenge: str, login_hint: str | None
+    ) -> str: ...
+    def exchange(self, code: str, code_verifier: str) -> Tokens:
+        """``LoginRejected`` (bad, used or expired code) or ``IdentityUnavailable``."""
+        ...
+
+    def verify(self, id_token: str) -> dict[str, Any]:
+        """Signature, issuer, audience, expiry, token use; ``TokenInvalid``."""
+        ...
+
+
+class IdentityLinks(Protocol):
+    def link(self, user_pool_id: str, destination_username: str, provider_name: str, subject: str) -> None:
+        """Link a provider's identity to an existing user; idempotent; ``IdentityUnavailable``."""
+        ...
+
+
 class Identity(Protocol):
     """The user pool."""
 
@@ -253,13 +320,17 @@ class JobQueue(Protocol):
 __all__ = [
     "AccountRef",
     "Environments",
+    "FederatedIdentities",
+    "HostedLogin",
     "IdempotencyRecord",
     "IdempotencyStore",
     "Identity",
+    "IdentityLinks",
     "JobQueue",
     "Kvk",
     "KvkProfile",
     "KvkSearchResult",
+    "Logins",
     "Mailer",
     "Organisations",
     "RateLimit",

@@ -25,6 +25,11 @@ def _profile_pk(user_id: str) -> str:
     return f"USER#{user_id}"
 
 
+def profile_key(user_id: str) -> tuple[str, str]:
+    """The key of a user's profile item (for writes of other repositories' transactions)."""
+    return _profile_pk(user_id), "USER"
+
+
 def _username_pk(username: str) -> str:
     return f"USERNAME#{canonical_username(username)}"
 
