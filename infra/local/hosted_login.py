@@ -201,8 +201,9 @@ class LocalHostedLogin:
         request = pending["request"]
         back = request["redirect_uri"]
         app_state = request.get("state", "")
-        if query.get("error"):
-            return _redirect(f"{back}?{urlencode({'error': 'access_denied', 'state': app_state})}")
+        if query.get("error"):  # the provider's own error code goes on to the app
+            error = query["error"] if query["error"].isidentifier() else "server_error"
+            return _redirect(f"{back}?{urlencode({'error': error, 'state': app_state})}")
         details = self._provider(pending["provider"])
         try:
             claims = self._provider_claims(details, query.get("code", ""), pending["nonce"])

@@ -213,17 +213,14 @@ class LocalIdentityProvider:
 
         issued = int(time.time())
         claims: dict[str, Any] = {"sub": identity["sub"], "email": identity["email"]}
-        if provider == "microsoft":  # what Entra puts in every token; a test may give its own
+        if provider == "microsoft":  # what Entra puts in every token
             claims.update(
                 tid=CONSUMER_TENANT, oid=str(uuid.uuid5(uuid.NAMESPACE_URL, f"local:{identity['sub']}"))
             )
+        claims.update({k: v for k, v in identity["claims"].items() if k in ("tid", "oid")})
+        claims.update(iss=self.issuer(provider, claims), aud=self.clients[provider].client_id, iat=issued)
+        claims.update(exp=issued + 300, **({"nonce": nonce} if nonce else {}))
+        # The identity's claims as given, last: a test may also give a token that must fail
+        # a check (another "iss", "aud", "nonce", or an "exp" in the past).
         claims.update(identity["claims"])
-        claims.update(
-            iss=self.issuer(provider, claims),
-            aud=self.clients[provider].client_id,
-            iat=issued,
-            exp=issued + 300,
-        )
-        if nonce:
-            claims["nonce"] = nonce
         return jwt.encode({"alg": "RS256", "kid": self.key.kid}, claims, self.key)

@@ -53,3 +53,13 @@ def header(response: dict[str, Any], name: str) -> str | None:
         if key.lower() == name.lower():
             return ", ".join(values)
     return None
+
+
+def trigger(event: dict[str, Any]) -> dict[str, Any]:
+    """The user pool's trigger function, called with a trigger event as Cognito calls it."""
+    from infra.local.events import LambdaContext
+    from infra.local.router import handler
+    from infra.platform import PLATFORM
+
+    spec = next(f for f in PLATFORM.functions if f.user_pool_triggers)
+    return handler(spec.name)(event, LambdaContext(spec.name, spec.timeout_seconds))

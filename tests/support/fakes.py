@@ -19,8 +19,19 @@ from typing import Any
 
 from onboarding.domain import errors
 from onboarding.domain.identifiers import participant_key
+from onboarding.domain.linking import DomainPolicy, ExistingAccount, Provider
 from onboarding.domain.mail import Mail
-from onboarding.domain.models import CreditEntry, Environment, NewAccount, Role, Signup, SignupStatus, User
+from onboarding.domain.models import (
+    CreditEntry,
+    Environment,
+    FederatedIdentity,
+    LoginAttempt,
+    NewAccount,
+    Role,
+    Signup,
+    SignupStatus,
+    User,
+)
 from onboarding.domain.organisations import (
     Organisation,
     OrganisationStatus,
@@ -54,6 +65,14 @@ class Memory:
     claims: dict[str, str] = field(default_factory=dict)  # participant key -> organisation id
     jobs: dict[str, RegistrationJob] = field(default_factory=dict)
     counters: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    identities: dict[tuple[str, str], FederatedIdentity] = field(default_factory=dict)  # (provider, subject)
+    domain_policies: dict[str, DomainPolicy] = field(default_factory=dict)  # email domain -> policy
+    logins: dict[str, tuple[LoginAttempt, bool]] = field(
+        default_factory=dict
+    )  # state hash -> (attempt, used)
+    sessions: dict[str, tuple[Tokens, datetime, bool]] = field(
+        default_factory=dict
+    )  # code -> (tokens, expiry, used)
 
 
 # --- Persistence ------------------------------------------------------------------------------------
@@ -300,7 +319,132 @@ class InMemoryJobs:
         self.memory.jobs[job_id] = self.memory.jobs[job_id].model_copy(update={"dispatched_at": moment})
 
 
+class InMemoryLogins:
+    def __init__(self, memory: Memory) -> None:
+        self.memory = memory
+
+    def start(self, attempt: LoginAttempt) -> None:
+        assert attempt.state_hash not in self.memory.logins
+        self.memory.logins[attempt.state_hash] = (attempt, False)
+
+    def take(self, state_hash: str, moment: datetime) -> LoginAttempt | None:
+        found = self.memory.logins.get(state_hash)
+        if found is None or found[1] or found[0].expires_at <= moment:
+            return None
+        self.memory.logins[state_hash] = (found[0], True)
+        return found[0]
+
+    def keep_session(self, code: str, tokens: Tokens, expires_at: datetime) -> None:
+        self.memory.sessions[code] = (tokens, expires_at, False)
+
+    def take_session(self, code: str, moment: datetime) -> Tokens | None:
+        found = self.memory.sessions.get(code)
+        if found is None or found[2] or found[1] <= moment:
+            return None
+        self.memory.sessions[code] = (found[0], found[1], True)
+        return found[0]
+
+
+class InMemoryIdentities:
+    """The federated identities and the accounts first sign-ins create (``FederatedIdentities``)."""
+
+    def __init__(self, memory: Memory) -> None:
+        self.memory = memory
+        self.reads = 0
+
+    def find(
+        self, provider: str, subject: str, email_canonical: str
+    ) -> tuple[FederatedIdentity | None, ExistingAccount | None, DomainPolicy | None]:
+        self.reads += 1
+        account = self.memory.emails.get(email_canonical) if email_canonical else None
+        policy = (
+            self.memory.domain_policies.get(email_canonical.rpartition("@")[2]) if email_canonical else None
+        )
+        return (
+            self.memory.identities.get((provider, subject)),
+            ExistingAccount(account.user_id, account.environment_id) if account else None,
+            policy,
+        )
+
+    def create_account(
+        self, identity: FederatedIdentity, user: User, environment: Environment | None, *, claim_email: bool
+    ) -> None:
+        if (identity.provider, identity.subject) in self.memory.identities or user.id in self.memory.users:
+            raise errors.IdentityTaken
+        if claim_email and user.email_canonical in self.memory.emails:
+            raise errors.AddressTaken
+        self.memory.identities[(identity.provider, identity.subject)] = identity
+        self.memory.users[user.id] = user
+        if claim_email:
+            self.memory.emails[user.email_canonical] = AccountRef(user.id, user.environment_id)
+        if environment is not None:
+            self.memory.environments[environment.id] = environment
+
+    def link(self, identity: FederatedIdentity) -> None:
+        if (identity.provider, identity.subject) in self.memory.identities:
+            raise errors.IdentityTaken
+        user = self.memory.users.get(identity.user_id)
+        if user is None:
+            raise errors.UserNotFound
+        self.memory.identities[(identity.provider, identity.subject)] = identity
+        if identity.provider not in user.identities:
+            self.memory.users[user.id] = user.model_copy(
+                update={"identities": [*user.identities, identity.provider]}
+            )
+
+
 # --- Outside services ---------------------------------------------------------------------------
+class FakeLinks:
+    """The user pool's AdminLinkProviderForUser: links made, and a switch to make it fail."""
+
+    def __init__(self) -> None:
+        self.links: dict[tuple[str, str], str] = {}  # (provider name, subject) -> destination user
+        self.calls = 0
+        self.unavailable = False
+
+    def link(self, user_pool_id: str, destination_username: str, provider_name: str, subject: str) -> None:
+        self.calls += 1
+        if self.unavailable:
+            raise errors.IdentityUnavailable("TooManyRequestsException")
+        self.links[(provider_name, subject)] = destination_username
+
+
+class FakeHostedLogin:
+    """The user pool's hosted login: the authorize URL it would send the browser to, and a code
+    exchange that answers what a test set (tokens, or a refusal)."""
+
+    def __init__(self) -> None:
+        self.tokens: Tokens | None = None
+        self.claims: dict[str, Any] = {}
+        self.exchange_fails: Exception | None = None
+        self.verify_fails: Exception | None = None
+        self.exchanged: list[tuple[str, str]] = []
+
+    def authorize_url(
+        self, *, provider: Provider, state: str, nonce: str, code_challenge: str, login_hint: str | None
+    ) -> str:
+        self.last = {
+            "provider": provider.cognito_name,
+            "state": state,
+            "nonce": nonce,
+            "code_challenge": code_challenge,
+            "login_hint": login_hint,
+        }
+        return f"https://login.example/oauth2/authorize?state={state}"
+
+    def exchange(self, code: str, code_verifier: str) -> Tokens:
+        self.exchanged.append((code, code_verifier))
+        if self.exchange_fails is not None:
+            raise self.exchange_fails
+        assert self.tokens is not None
+        return self.tokens
+
+    def verify(self, id_token: str) -> dict[str, Any]:
+        if self.verify_fails is not None:
+            raise self.verify_fails
+        return dict(self.claims)
+
+
 def _unsigned_token(claims: dict[str, Any]) -> str:
     """A JWT-shaped string whose payload ``Tokens.claims`` can read (nothing verifies it)."""
 

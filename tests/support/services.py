@@ -9,13 +9,17 @@ from typing import Any
 from onboarding.domain.ports import KvkProfile, ViesResult
 from onboarding.settings import Settings
 from tests.support.fakes import (
+    FakeHostedLogin,
     FakeIdentity,
     FakeKvk,
+    FakeLinks,
     FakeMailer,
     FakeQueue,
     FakeVies,
     InMemoryEnvironments,
+    InMemoryIdentities,
     InMemoryJobs,
+    InMemoryLogins,
     InMemoryOrganisations,
     InMemorySignups,
     InMemoryUsers,
@@ -26,11 +30,19 @@ SETTINGS = Settings.model_validate(
     {
         "public_url": "https://app.example",
         "table": {"name": "unused"},
-        "identity": {"user_pool_id": "pool", "api_client_id": "client", "operators_group": "operators"},
+        "identity": {
+            "user_pool_id": "pool",
+            "api_client_id": "client",
+            "operators_group": "operators",
+            "web_client_id": "web-client",
+            "hosted_domain": "https://login.example",
+        },
         "mail": {"sender": "no-reply@example.org"},
         "peppol": {"queue_url": "unused"},
+        "federation": {"providers": ["google", "microsoft", "apple"]},
     }
 )
+
 
 KVK_PROFILES = {
     "68750110": KvkProfile(
@@ -76,6 +88,12 @@ class World:
     kvk: FakeKvk = field(default_factory=lambda: FakeKvk(KVK_PROFILES))
     vies: FakeVies = field(default_factory=lambda: FakeVies(VIES_RESULTS))
     queue: FakeQueue = field(default_factory=FakeQueue)
+    links: FakeLinks = field(default_factory=FakeLinks)
+    hosted: FakeHostedLogin = field(default_factory=FakeHostedLogin)
+    identities: InMemoryIdentities = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.identities = InMemoryIdentities(self.memory)
 
     @property
     def users(self) -> InMemoryUsers:
@@ -118,5 +136,27 @@ class World:
             kvk=self.kvk,
             vies=self.vies,
             queue=self.queue,
+            clock=self.clock,
+        )
+
+    def federated_login(self, settings: Settings = SETTINGS) -> Any:
+        from auth_api.login import FederatedLogin
+
+        return FederatedLogin(
+            settings=settings,
+            logins=InMemoryLogins(self.memory),
+            hosted=lambda: self.hosted,
+            clock=self.clock,
+        )
+
+    def sign_ins(self) -> Any:
+        from auth_api.signin import FederatedSignIns
+        from onboarding.domain.linking import BUILT_IN
+
+        return FederatedSignIns(
+            identities=self.identities,
+            links=self.links,
+            users=self.users,
+            providers=BUILT_IN,
             clock=self.clock,
         )

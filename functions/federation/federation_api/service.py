@@ -72,7 +72,9 @@ class Upstream(Protocol):
 class Signer(Protocol):
     def sign(self, claims: dict[str, Any]) -> str: ...
     def public(self) -> dict[str, Any]: ...
-    def verify(self, token: str, *, issuer: str, audience: str) -> dict[str, Any]: ...
+    def verify(
+        self, token: str, *, issuer: str, audience: str, now: float | None = None
+    ) -> dict[str, Any]: ...
 
 
 def _challenge(verifier: str) -> str:
@@ -239,7 +241,10 @@ class MicrosoftBridge:
             raise TokenError("invalid_token", 401)
         try:
             claims = self.signer().verify(
-                authorization[7:].strip(), issuer=self.issuer, audience=f"{self.issuer}/userinfo"
+                authorization[7:].strip(),
+                issuer=self.issuer,
+                audience=f"{self.issuer}/userinfo",
+                now=self.clock().timestamp(),
             )
         except TokenInvalid as exc:
             raise TokenError("invalid_token", 401) from exc

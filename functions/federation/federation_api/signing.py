@@ -35,7 +35,7 @@ class SigningKeys:
             "keys": [{**key.as_dict(private=False), "use": "sig", "alg": ALGORITHM} for key in self.keys.keys]
         }
 
-    def verify(self, token: str, *, issuer: str, audience: str) -> dict[str, Any]:
+    def verify(self, token: str, *, issuer: str, audience: str, now: float | None = None) -> dict[str, Any]:
         """Claims of a token this bridge signed for ``audience``; ``TokenInvalid``."""
         from joserfc import jwt
         from joserfc.errors import JoseError
@@ -46,6 +46,6 @@ class SigningKeys:
             raise TokenInvalid("signature") from exc
         if claims.get("iss") != issuer or claims.get("aud") != audience:
             raise TokenInvalid("issuer or audience")
-        if not isinstance(claims.get("exp"), int) or claims["exp"] < time.time():
+        if not isinstance(claims.get("exp"), int) or claims["exp"] < (time.time() if now is None else now):
             raise TokenInvalid("expired")
         return claims
