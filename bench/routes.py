@@ -92,6 +92,9 @@ def scenario(resources: Any) -> Iterator[tuple[str, Callable[[], int]]]:
     yield "POST /me/terms", run("POST", "/me/terms", {"version": CURRENT_TERMS_VERSION}, secured=True)
     yield "GET /environment", run("GET", "/environment", secured=True)
     yield "GET /auth/terms", run("GET", "/auth/terms")
+    yield "GET /auth/providers", run("GET", "/auth/providers")
+    yield "GET /auth/login/{provider}", run("GET", "/auth/login/google?login_hint=bench")
+    yield from triggers(resources, email, state)
 
     def remember_organisation() -> int:
         status = run("POST", "/organisations", {"kvk_number": "68750110"}, secured=True)()
@@ -122,3 +125,38 @@ def scenario(resources: Any) -> Iterator[tuple[str, Callable[[], int]]]:
     )
     yield "POST /organisations/{id}/activation", at("POST", "/activation", {"method": "manual_review"})
     yield "GET /me (with organisations)", run("GET", "/me", secured=True)
+
+
+def triggers(resources: Any, email: str, state: dict[str, Any]) -> Iterator[tuple[str, Callable[[], int]]]:
+    """The user pool's triggers, called as Cognito calls them (their DynamoDB budget: at most
+    two calls each)."""
+    from infra.local.events import LambdaContext, pre_sign_up_event, pre_token_generation_event
+    from infra.local.router import handler
+    from infra.platform import PLATFORM
+    from onboarding.domain.linking import EMAIL, EMAIL_VERIFIED, MS_EDOV
+
+    spec = next(f for f in PLATFORM.functions if f.user_pool_triggers)
+
+    def fire(username: str, attributes: dict[str, str], *, tokens: bool = False) -> Callable[[], int]:
+        def request() -> int:
+            build = pre_token_generation_event if tokens else pre_sign_up_event
+            event = build(
+                user_pool_id=resources.user_pool_id,
+                username=username,
+                client_id=resources.web_client_id,
+                user_attributes=attributes,
+            )
+            handler(spec.name)(event, LambdaContext(spec.name, spec.timeout_seconds))
+            return 200
+
+        return request
+
+    google = f"Google_{uuid.uuid4().int}"
+    verified = {EMAIL: f"bench-{uuid.uuid4().hex[:8]}@gmail.com", EMAIL_VERIFIED: "true"}
+    yield "PreSignUp (a new account)", fire(google, verified)
+    yield "PreSignUp (retried by Cognito)", fire(google, verified)
+    yield (
+        "PreSignUp (a link to an account)",
+        fire(f"Microsoft_{uuid.uuid4()}", {EMAIL: email, MS_EDOV: "true"}),
+    )
+    yield "PreTokenGeneration", fire(google, {EMAIL: verified[EMAIL]}, tokens=True)

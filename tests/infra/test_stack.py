@@ -89,8 +89,13 @@ def test_user_pool_has_no_self_sign_up_and_the_apis_password_rule(synthesized: d
             "EnableTokenRevocation": True,
         },
     )
-    # No client may write attributes: tenant, role and terms live in DynamoDB, not in the token.
-    [client] = _resources(synthesized, "AWS::Cognito::UserPoolClient").values()
+    # The API's client writes no attribute: tenant, role and terms live in DynamoDB. (The
+    # hosted login's client: tests/infra/test_federation_stack.py.)
+    [client] = [
+        c
+        for c in _resources(synthesized, "AWS::Cognito::UserPoolClient").values()
+        if c["Properties"]["ClientName"] == "api"
+    ]
     assert client["Properties"].get("WriteAttributes", []) == []
     synthesized["template"].resource_count_is("AWS::Cognito::UserPoolDomain", 1)
     synthesized["template"].has_resource_properties("AWS::Cognito::UserPoolGroup", {"GroupName": "operators"})
@@ -255,7 +260,9 @@ def test_only_the_organisations_function_sends_to_the_queue_and_reads_the_kvk_ke
 
 
 def test_the_kvk_key_is_a_secret_and_the_functions_know_where_the_kvk_is(synthesized: dict[str, Any]) -> None:
-    synthesized["template"].resource_count_is("AWS::SecretsManager::Secret", 1)
+    synthesized["template"].has_resource_properties(
+        "AWS::SecretsManager::Secret", {"Name": "peppol-onboarding-dev-kvk-api-key"}
+    )
     synthesized["template"].has_resource_properties(
         "AWS::Lambda::Function",
         {
