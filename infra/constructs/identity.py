@@ -173,7 +173,7 @@ class Identity(Construct):
 
     def _provider(
         self, spec: IdentityProviderSpec, public_url: str, secrets: dict[str, secretsmanager.Secret]
-    ) -> cognito.UserPoolIdentityProviderBase:
+    ) -> cognito.IUserPoolIdentityProvider:
         mapping = _attribute_mapping(spec)
         stage = self.config.identity_providers
         if spec.kind == "google":

@@ -206,16 +206,13 @@ def create_secrets(secretsmanager: Any, stage: str) -> dict[str, str]:
 
     from infra.keys import new_key_set
 
-    values = {
-        "federation-signing-keys": lambda: json.dumps(new_key_set()),
-        "apple-private-key": lambda: "not used locally",
-    }
+    def value(name: str) -> str:
+        if name == "federation-signing-keys":
+            return json.dumps(new_key_set())
+        return secrets.token_urlsafe(32)  # a client secret (or a stand-in for Apple's key)
+
     return {
-        name: _secret(
-            secretsmanager,
-            resource_name(PREFIX, stage, name),
-            values.get(name, lambda: secrets.token_urlsafe(32))(),
-        )
+        name: _secret(secretsmanager, resource_name(PREFIX, stage, name), value(name))
         for name in SECRETS
         if name in GENERATED_SECRETS or any(name in spec.secrets for spec in IDENTITY_PROVIDERS)
     }

@@ -60,6 +60,11 @@ def _redirect(location: str) -> Answer:
     return 302, {"Location": location, "Cache-Control": "no-store"}, b""
 
 
+def _back(redirect_uri: str, **query: str) -> Answer:
+    """To the app's callback with ``query`` (an error as Cognito words it, or the code)."""
+    return _redirect(f"{redirect_uri}?{urlencode(query)}")
+
+
 def _error_page(status: int, message: str) -> Answer:
     return (
         status,
@@ -93,7 +98,7 @@ class LocalHostedLogin:
         import boto3
         from joserfc.jwk import RSAKey
 
-        self.cognito = boto3.session.Session().client(  # type: ignore[call-overload]
+        self.cognito: Any = boto3.session.Session().client(  # type: ignore[call-overload]
             "cognito-idp", endpoint_url=self.endpoint_url, region_name=self.region
         )
         self.key = RSAKey.generate_key(
@@ -144,13 +149,9 @@ class LocalHostedLogin:
         if query.get("response_type") != "code" or not set(query.get("scope", "").split()) <= set(
             client.get("AllowedOAuthScopes", [])
         ):
-            return _redirect(
-                f"{query['redirect_uri']}?{urlencode({'error': 'invalid_scope', 'state': query.get('state', '')})}"
-            )
+            return _back(query["redirect_uri"], error="invalid_scope", state=query.get("state", ""))
         if query.get("code_challenge") and query.get("code_challenge_method") != "S256":
-            return _redirect(
-                f"{query['redirect_uri']}?{urlencode({'error': 'invalid_request', 'state': query.get('state', '')})}"
-            )
+            return _back(query["redirect_uri"], error="invalid_request", state=query.get("state", ""))
         state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         details = self._provider(provider)
         with self._lock:
@@ -209,15 +210,11 @@ class LocalHostedLogin:
             claims = self._provider_claims(details, query.get("code", ""), pending["nonce"])
         except Exception as exc:  # Cognito answers any provider failure the same way
             description = f"Error from the identity provider: {type(exc).__name__}"
-            return _redirect(
-                f"{back}?{urlencode({'error_description': description, 'state': app_state, 'error': 'invalid_request'})}"
-            )
+            return _back(back, error_description=description, state=app_state, error="invalid_request")
         outcome = self._sign_in(pending["provider"], details, claims)
         tokens = outcome if isinstance(outcome, str) else self._tokens(outcome, request.get("nonce"))
         if isinstance(tokens, str):  # an error, as Cognito words it
-            return _redirect(
-                f"{back}?{urlencode({'error_description': tokens, 'state': app_state, 'error': 'invalid_request'})}"
-            )
+            return _back(back, error_description=tokens, state=app_state, error="invalid_request")
         code = secrets.token_urlsafe(32)
         with self._lock:
             self._codes[code] = {

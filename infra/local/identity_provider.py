@@ -142,9 +142,8 @@ class LocalIdentityProvider:
         chosen = query.get("pick") or query.get("login_hint")
         identity = self.identities.get(provider, {}).get(chosen or "")
         if query.get("cancel"):
-            return _redirect(
-                f"{client.redirect_uri}?{urlencode({'error': 'access_denied', 'state': query.get('state', '')})}"
-            )
+            cancelled = {"error": "access_denied", "state": query.get("state", "")}
+            return _redirect(f"{client.redirect_uri}?{urlencode(cancelled)}")
         if identity is None:
             return self._pick_page(provider, query)
         code = secrets.token_urlsafe(32)
@@ -169,7 +168,8 @@ class LocalIdentityProvider:
             items.append(f'<li><a class="identity" href="{link}">{label}</a></li>')
         cancel = html.escape(f"?{urlencode({**query, 'cancel': '1'})}")
         body = (
-            f"<!doctype html><html lang=en><head><meta charset=utf-8><title>Local {html.escape(provider)} login"
+            "<!doctype html><html lang=en><head><meta charset=utf-8>"
+            f"<title>Local {html.escape(provider)} login"
             f"</title></head><body><h1>Local {html.escape(provider)} login (development only)</h1>"
             f"<p>Pick an identity (register one with POST {PREFIX}/identities).</p>"
             f"<ul>{''.join(items) or '<li>No identities yet.</li>'}</ul>"

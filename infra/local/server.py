@@ -94,12 +94,8 @@ class Platform:
         self, method: str, raw_path: str, headers: list[tuple[str, str]], body: bytes, source_ip: str
     ) -> tuple[int, dict[str, str], bytes]:
         path = unquote(urlsplit(raw_path).path)
-        if path == "/_local/outbox" and method == "GET":
-            return 200, dict(GATEWAY_JSON), json.dumps(read_outbox(self.resources.endpoint_url)).encode()
-        if path.startswith(f"{IDENTITY_PROVIDER}/"):
-            return self.identity_provider.handle(method, raw_path, dict(headers), body)
-        if path.startswith(f"{HOSTED_LOGIN}/"):
-            return self.hosted_login.handle(method, raw_path, body)
+        if path.startswith("/_local/"):
+            return self._local(method, path, raw_path, headers, body)
         route, allowed = router.match(method, path)
         if route is None:
             if not allowed:
@@ -143,6 +139,19 @@ class Platform:
         if method == "POST" and not self.quiet:
             self.announce_new_mail()
         return int(result["statusCode"]), response_headers, data
+
+    def _local(
+        self, method: str, path: str, raw_path: str, headers: list[tuple[str, str]], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        """What only the local run serves: the outbox, the local identity provider and the
+        stand-in of Cognito's hosted login."""
+        if path == "/_local/outbox" and method == "GET":
+            return 200, dict(GATEWAY_JSON), json.dumps(read_outbox(self.resources.endpoint_url)).encode()
+        if path.startswith(f"{IDENTITY_PROVIDER}/"):
+            return self.identity_provider.handle(method, raw_path, dict(headers), body)
+        if path.startswith(f"{HOSTED_LOGIN}/"):
+            return self.hosted_login.handle(method, raw_path, body)
+        return _gateway_error(404, "not_found", "There is no such route.")
 
     def announce_new_mail(self) -> None:
         """Print new mails (and their activation links) on the console."""

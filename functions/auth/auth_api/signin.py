@@ -9,6 +9,7 @@ and a retry that finds it repeats only the Cognito link (which tolerates an exis
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -86,10 +87,8 @@ class FederatedSignIns:
                 how="linked",
                 at=moment,
             )
-            try:
-                self.identities.link(identity)
-            except errors.IdentityTaken:
-                pass  # a concurrent attempt recorded it; the Cognito link below is idempotent
+            with contextlib.suppress(errors.IdentityTaken):  # a concurrent attempt recorded it
+                self.identities.link(identity)  # (the Cognito link below is idempotent)
             self.links.link(user_pool_id, identity.user_id, provider.cognito_name, sign_in.subject)
             return
         user, environment = self._new_account(username, sign_in, decision, moment)
@@ -101,10 +100,8 @@ class FederatedSignIns:
             how="created",
             at=moment,
         )
-        try:
+        with contextlib.suppress(errors.IdentityTaken):  # a concurrent attempt created it
             self.identities.create_account(identity, user, environment, claim_email=decision.claims_email)
-        except errors.IdentityTaken:
-            pass  # a concurrent attempt created it
 
     @staticmethod
     def _new_account(

@@ -16,7 +16,7 @@ class SigningKeys:
     def __init__(self, jwk_set: dict[str, Any]) -> None:
         from joserfc.jwk import KeySet
 
-        self.keys = KeySet.import_key_set(jwk_set)
+        self.keys = KeySet.import_key_set(jwk_set)  # type: ignore[arg-type]
         if not self.keys.keys:
             raise ValueError("the bridge's key set is empty")
         self.current = self.keys.keys[0]

@@ -137,32 +137,55 @@ class Trust:
     reason: str
 
 
-def trust(sign_in: FederatedSignIn) -> Trust:
-    provider, attributes, domain = sign_in.provider, sign_in.attributes, sign_in.email_domain
-    if not sign_in.email:
-        return Trust(False, False, "no_email")
-    if provider.kind is ProviderKind.GOOGLE:
-        if not _true(attributes.get(EMAIL_VERIFIED)):
-            return Trust(False, False, "google_unverified")
-        hd = (attributes.get(GOOGLE_HD) or "").strip().lower()
-        if domain == "gmail.com" or (hd and hd == domain):
-            return Trust(True, True, "google_gmail" if domain == "gmail.com" else "google_hd")
-        return Trust(False, False, "google_not_authoritative")
-    if provider.kind is ProviderKind.MICROSOFT:
-        if _true(attributes.get(MS_EDOV)):
-            return Trust(True, True, "microsoft_edov")
-        return Trust(False, False, "microsoft_no_edov")
-    if provider.kind is ProviderKind.APPLE:
-        if not _true(attributes.get(EMAIL_VERIFIED)):
-            return Trust(False, False, "apple_unverified")
-        if _true(attributes.get(APPLE_PRIVATE)) or domain == APPLE_RELAY_DOMAIN:
-            # Apple verified the relay address, but it never belongs to an existing account.
-            return Trust(True, False, "apple_private_relay")
-        return Trust(True, True, "apple_verified")
-    tenant = provider.tenant
-    if tenant is not None and domain in tenant.email_domains:
+def _google(sign_in: FederatedSignIn) -> Trust:
+    """Authoritative for @gmail.com, and for a Workspace domain named by the token's ``hd``."""
+    if not _true(sign_in.attributes.get(EMAIL_VERIFIED)):
+        return Trust(False, False, "google_unverified")
+    domain, hd = sign_in.email_domain, (sign_in.attributes.get(GOOGLE_HD) or "").strip().lower()
+    if domain == "gmail.com":
+        return Trust(True, True, "google_gmail")
+    if hd and hd == domain:
+        return Trust(True, True, "google_hd")
+    return Trust(False, False, "google_not_authoritative")
+
+
+def _microsoft(sign_in: FederatedSignIn) -> Trust:
+    """Entra never sends email_verified for work accounts; only xms_edov says the domain's
+    owner verified the address (without it: nOAuth)."""
+    if _true(sign_in.attributes.get(MS_EDOV)):
+        return Trust(True, True, "microsoft_edov")
+    return Trust(False, False, "microsoft_no_edov")
+
+
+def _apple(sign_in: FederatedSignIn) -> Trust:
+    if not _true(sign_in.attributes.get(EMAIL_VERIFIED)):
+        return Trust(False, False, "apple_unverified")
+    if _true(sign_in.attributes.get(APPLE_PRIVATE)) or sign_in.email_domain == APPLE_RELAY_DOMAIN:
+        # Apple verified the relay address, but it never belongs to an existing account.
+        return Trust(True, False, "apple_private_relay")
+    return Trust(True, True, "apple_verified")
+
+
+def _tenant(sign_in: FederatedSignIn) -> Trust:
+    """A tenant's IdP vouches only for its own tenant's domains."""
+    tenant = sign_in.provider.tenant
+    if tenant is not None and sign_in.email_domain in tenant.email_domains:
         return Trust(True, True, "tenant_domain")
     return Trust(False, False, "tenant_foreign_domain")
+
+
+_TRUST = {
+    ProviderKind.GOOGLE: _google,
+    ProviderKind.MICROSOFT: _microsoft,
+    ProviderKind.APPLE: _apple,
+    ProviderKind.TENANT: _tenant,
+}
+
+
+def trust(sign_in: FederatedSignIn) -> Trust:
+    if not sign_in.email:
+        return Trust(False, False, "no_email")
+    return _TRUST[sign_in.provider.kind](sign_in)
 
 
 @dataclass(frozen=True)
@@ -203,25 +226,28 @@ def decide(
     """What a first sign-in through ``sign_in.provider`` does. ``existing`` is the account that
     holds the sign-in's canonical address, ``policy`` the restriction of its domain, if any."""
     vouched = trust(sign_in)
-    provider = sign_in.provider
-    if policy is not None and policy.provider_id != provider.id:
+    if policy is not None and policy.provider_id != sign_in.provider.id:
         return Decision(Outcome.REFUSE, "domain_restricted_to_tenant_idp")
-    tenant = provider.tenant
-    if tenant is not None:
-        if not vouched.vouched:
-            return Decision(Outcome.REFUSE, vouched.reason)
-        if existing is None:
-            return Decision(
-                Outcome.NEW_ACCOUNT, vouched.reason, claims_email=True, environment_id=tenant.environment_id
-            )
-        if existing.environment_id != tenant.environment_id:
-            return Decision(Outcome.REFUSE, "account_of_another_tenant")
-        return Decision(Outcome.LINK, vouched.reason, account=existing)
+    if sign_in.provider.tenant is not None:
+        return _decide_for_tenant(sign_in.provider.tenant, vouched, existing)
     if existing is None:
         return Decision(Outcome.NEW_ACCOUNT, vouched.reason, claims_email=vouched.vouched)
     if vouched.may_link:
         return Decision(Outcome.LINK, vouched.reason, account=existing)
     return Decision(Outcome.SEPARATE_ACCOUNT, vouched.reason)
+
+
+def _decide_for_tenant(tenant: Tenant, vouched: Trust, existing: ExistingAccount | None) -> Decision:
+    """A tenant's IdP links or creates only within its domains and its environment."""
+    if not vouched.vouched:
+        return Decision(Outcome.REFUSE, vouched.reason)
+    if existing is None:
+        return Decision(
+            Outcome.NEW_ACCOUNT, vouched.reason, claims_email=True, environment_id=tenant.environment_id
+        )
+    if existing.environment_id != tenant.environment_id:
+        return Decision(Outcome.REFUSE, "account_of_another_tenant")
+    return Decision(Outcome.LINK, vouched.reason, account=existing)
 
 
 # What a trigger tells Cognito when it stops a sign-in: Cognito shows it to the browser (as
