@@ -71,6 +71,12 @@ def _use_error_body(document: dict[str, Any]) -> None:
         for operation in operations.values():
             # A 204 has no body; Powertools documents its `Response[None]` as JSON null.
             operation["responses"].get("204", {}).pop("content", None)
+            # A redirect has no body either, only where it goes.
+            if "302" in operation["responses"]:
+                operation["responses"]["302"].pop("content", None)
+                operation["responses"]["302"]["headers"] = {
+                    "Location": {"description": "Where the browser goes next", "schema": {"type": "string"}}
+                }
             response = operation["responses"].get("422")
             if response is None or "HTTPValidationError" not in json.dumps(response):
                 continue

@@ -30,6 +30,8 @@ def main() -> None:
   AWS emulator   {where}
   API docs       {server.url}/docs   (OpenAPI: {server.url}/openapi.json)
   mail outbox    {server.url}/_local/outbox   (activation links are printed here too)
+  log in         {server.url}/login   (Google, Microsoft, Apple: the local identity provider;
+                 register identities with POST {server.url}/_local/idp/identities)
   user pool      {server.resources.user_pool_id}
 Press Ctrl+C to stop.""",
         flush=True,

@@ -120,6 +120,9 @@ def token_error(exc: TokenError) -> Response[str]:
 
 @app.exception_handler(Exception)
 def failed(exc: Exception) -> Response[str]:
+    if type(exc).__module__.startswith(("botocore", "urllib3")):  # Secrets Manager or DynamoDB
+        logger.warning("bridge dependency unavailable", extra={"error": type(exc).__name__})
+        return _json(503, {"error": "temporarily_unavailable"}, {"Retry-After": "30"})
     logger.exception("bridge failed")
     return _json(500, {"error": "server_error"})
 
