@@ -29,7 +29,6 @@ the first sign-in fails with "Already found an entry for username ...") is repro
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import secrets
 import threading
@@ -40,29 +39,18 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from infra.local import emulator
+from infra.local.answers import Answer, json_answer, redirect
 from infra.local.events import pre_sign_up_event, pre_token_generation_event
 from infra.local.identity_provider import LocalIdentityProvider
+from onboarding.domain.rules import pkce_challenge
 
 PREFIX = "/_local/cognito"
-Answer = tuple[int, dict[str, str], bytes]
 Trigger = Callable[[dict[str, Any]], dict[str, Any]]
-
-
-def _json(status: int, body: Any) -> Answer:
-    return (
-        status,
-        {"Content-Type": "application/json;charset=UTF-8", "Cache-Control": "no-store"},
-        json.dumps(body).encode(),
-    )
-
-
-def _redirect(location: str) -> Answer:
-    return 302, {"Location": location, "Cache-Control": "no-store"}, b""
 
 
 def _back(redirect_uri: str, **query: str) -> Answer:
     """To the app's callback with ``query`` (an error as Cognito words it, or the code)."""
-    return _redirect(f"{redirect_uri}?{urlencode(query)}")
+    return redirect(f"{redirect_uri}?{urlencode(query)}")
 
 
 def _error_page(status: int, message: str) -> Answer:
@@ -125,8 +113,8 @@ class LocalHostedLogin:
         if path == "/oauth2/token" and method == "POST":
             return self.token(dict(parse_qsl(body.decode("utf-8", "replace"))))
         if path == f"/{self.user_pool_id}/.well-known/jwks.json" and method == "GET":
-            return _json(200, self.keys())
-        return _json(404, {"error": "not_found"})
+            return json_answer(200, self.keys())
+        return json_answer(404, {"error": "not_found"})
 
     def keys(self) -> dict[str, Any]:
         import httpx
@@ -173,7 +161,7 @@ class LocalHostedLogin:
         # so that ?login_hint=<sub> picks an identity for every provider.
         if query.get("login_hint"):
             forward["login_hint"] = query["login_hint"]
-        return _redirect(f"{details['authorize_url']}?{urlencode(forward)}")
+        return redirect(f"{details['authorize_url']}?{urlencode(forward)}")
 
     def _provider(self, name: str) -> dict[str, Any]:
         """How to reach a provider: what the pool has configured, with the local identity
@@ -204,7 +192,7 @@ class LocalHostedLogin:
         app_state = request.get("state", "")
         if query.get("error"):  # the provider's own error code goes on to the app
             error = query["error"] if query["error"].isidentifier() else "server_error"
-            return _redirect(f"{back}?{urlencode({'error': error, 'state': app_state})}")
+            return redirect(f"{back}?{urlencode({'error': error, 'state': app_state})}")
         details = self._provider(pending["provider"])
         try:
             claims = self._provider_claims(details, query.get("code", ""), pending["nonce"])
@@ -223,7 +211,7 @@ class LocalHostedLogin:
                 "challenge": request.get("code_challenge"),
                 "expires": time.time() + 300,
             }
-        return _redirect(f"{back}?{urlencode({'code': code, 'state': app_state})}")
+        return redirect(f"{back}?{urlencode({'code': code, 'state': app_state})}")
 
     def _provider_claims(self, details: dict[str, Any], code: str, nonce: str) -> dict[str, Any]:
         """What Cognito gets from a provider: its code exchanged, its ID token checked
@@ -382,9 +370,9 @@ class LocalHostedLogin:
 
     def token(self, form: dict[str, str]) -> Answer:
         if form.get("client_id") != self.web_client_id:
-            return _json(400, {"error": "invalid_client"})
+            return json_answer(400, {"error": "invalid_client"})
         if form.get("grant_type") != "authorization_code":
-            return _json(400, {"error": "unsupported_grant_type"})
+            return json_answer(400, {"error": "unsupported_grant_type"})
         with self._lock:
             grant = self._codes.pop(form.get("code", ""), None)
         if (
@@ -392,9 +380,7 @@ class LocalHostedLogin:
             or grant["expires"] < time.time()
             or grant["redirect_uri"] != form.get("redirect_uri")
         ):
-            return _json(400, {"error": "invalid_grant"})
-        if grant["challenge"]:
-            digest = hashlib.sha256(form.get("code_verifier", "").encode()).digest()
-            if base64.urlsafe_b64encode(digest).decode().rstrip("=") != grant["challenge"]:
-                return _json(400, {"error": "invalid_grant"})
-        return _json(200, grant["tokens"])
+            return json_answer(400, {"error": "invalid_grant"})
+        if grant["challenge"] and pkce_challenge(form.get("code_verifier", "")) != grant["challenge"]:
+            return json_answer(400, {"error": "invalid_grant"})
+        return json_answer(200, grant["tokens"])

@@ -17,7 +17,6 @@ bridge's checks run against it unchanged. ``claims`` go into the ID token as giv
 from __future__ import annotations
 
 import base64
-import hashlib
 import html
 import json
 import secrets
@@ -28,22 +27,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from infra.local.answers import Answer, json_answer, redirect
+from onboarding.domain.rules import pkce_challenge
+
 PREFIX = "/_local/idp"
 PROVIDERS = ("google", "microsoft", "apple")
 CONSUMER_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"  # Entra's tenant of personal accounts
-Answer = tuple[int, dict[str, str], bytes]
-
-
-def _json(status: int, body: Any) -> Answer:
-    return (
-        status,
-        {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"},
-        json.dumps(body).encode(),
-    )
-
-
-def _redirect(location: str) -> Answer:
-    return 302, {"Location": location, "Cache-Control": "no-store"}, b""
 
 
 @dataclass(frozen=True)
@@ -95,7 +84,7 @@ class LocalIdentityProvider:
             return self.register(body)
         provider, _, rest = path.removeprefix(f"{PREFIX}/").partition("/")
         if provider not in self.clients:
-            return _json(404, {"error": "not_found"})
+            return json_answer(404, {"error": "not_found"})
         endpoints = {urlsplit(url).path: name for name, url in self.endpoints(provider).items()}
         what = endpoints.get(f"{PREFIX}/{provider}/{rest}")
         if what == "authorize" and method == "GET":
@@ -103,14 +92,16 @@ class LocalIdentityProvider:
         if what == "token" and method == "POST":
             return self.token(provider, dict(parse_qsl(body.decode("utf-8", "replace"))), headers)
         if what == "jwks" and method == "GET":
-            return _json(200, {"keys": [self.key.as_dict(private=False)]})
-        return _json(404, {"error": "not_found"})
+            return json_answer(200, {"keys": [self.key.as_dict(private=False)]})
+        return json_answer(404, {"error": "not_found"})
 
     def register(self, body: bytes) -> Answer:
         try:
             data = json.loads(body or b"{}")
         except ValueError:
-            return _json(400, {"error": {"code": "invalid_json", "message": "The body is not valid JSON."}})
+            return json_answer(
+                400, {"error": {"code": "invalid_json", "message": "The body is not valid JSON."}}
+            )
         problems = []
         if not isinstance(data, dict):
             data = {}
@@ -125,25 +116,25 @@ class LocalIdentityProvider:
         if not isinstance(data.get("claims", {}), dict):
             problems.append({"field": "body.claims", "message": "An object."})
         if problems:
-            return _json(
+            return json_answer(
                 422, {"error": {"code": "validation_error", "message": "Not valid.", "details": problems}}
             )
         identity = {"sub": data["sub"], "email": data["email"], "claims": dict(data.get("claims") or {})}
         with self._lock:
             self.identities.setdefault(data["provider"], {})[data["sub"]] = identity
-        return _json(201, {"provider": data["provider"], **identity})
+        return json_answer(201, {"provider": data["provider"], **identity})
 
     def authorize(self, provider: str, query: dict[str, str]) -> Answer:
         client = self.clients[provider]
         if query.get("client_id") != client.client_id or query.get("redirect_uri") != client.redirect_uri:
-            return _json(
+            return json_answer(
                 400, {"error": "invalid_request", "error_description": "unknown client or redirect_uri"}
             )
         chosen = query.get("pick") or query.get("login_hint")
         identity = self.identities.get(provider, {}).get(chosen or "")
         if query.get("cancel"):
             cancelled = {"error": "access_denied", "state": query.get("state", "")}
-            return _redirect(f"{client.redirect_uri}?{urlencode(cancelled)}")
+            return redirect(f"{client.redirect_uri}?{urlencode(cancelled)}")
         if identity is None:
             return self._pick_page(provider, query)
         code = secrets.token_urlsafe(32)
@@ -156,9 +147,7 @@ class LocalIdentityProvider:
                 "redirect_uri": client.redirect_uri,
                 "expires": time.time() + 300,
             }
-        return _redirect(
-            f"{client.redirect_uri}?{urlencode({'code': code, 'state': query.get('state', '')})}"
-        )
+        return redirect(f"{client.redirect_uri}?{urlencode({'code': code, 'state': query.get('state', '')})}")
 
     def _pick_page(self, provider: str, query: dict[str, str]) -> Answer:
         items = []
@@ -185,20 +174,19 @@ class LocalIdentityProvider:
         if authorization.lower().startswith("basic "):
             client_id, _, secret = base64.b64decode(authorization[6:]).decode().partition(":")
         if client_id != client.client_id or (client.client_secret and secret != client.client_secret):
-            return _json(401, {"error": "invalid_client"})
+            return json_answer(401, {"error": "invalid_client"})
         with self._lock:
             grant = self._codes.pop(form.get("code", ""), None)
         if grant is None or grant["provider"] != provider or grant["expires"] < time.time():
-            return _json(400, {"error": "invalid_grant"})
+            return json_answer(400, {"error": "invalid_grant"})
         if form.get("redirect_uri") != grant["redirect_uri"]:
-            return _json(400, {"error": "invalid_grant"})
+            return json_answer(400, {"error": "invalid_grant"})
         if grant["challenge"]:
             verifier = form.get("code_verifier", "")
-            digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
-            if digest != grant["challenge"]:
-                return _json(400, {"error": "invalid_grant"})
+            if pkce_challenge(verifier) != grant["challenge"]:
+                return json_answer(400, {"error": "invalid_grant"})
         identity = self.identities[provider][grant["sub"]]
-        return _json(
+        return json_answer(
             200,
             {
                 "id_token": self.id_token(provider, identity, grant["nonce"]),

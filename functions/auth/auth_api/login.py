@@ -17,8 +17,6 @@ Nothing here knows of HTTP; the handler turns the results into redirects and coo
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import re
 import secrets
@@ -31,7 +29,7 @@ from onboarding.domain.errors import IdentityUnavailable, LoginRejected, TokenIn
 from onboarding.domain.linking import BUILT_IN, SIGN_IN_REFUSED, Provider
 from onboarding.domain.models import LoginAttempt
 from onboarding.domain.ports import HostedLogin, Logins, Tokens
-from onboarding.domain.rules import new_token, now, token_hash
+from onboarding.domain.rules import new_token, now, pkce_challenge, token_hash
 from onboarding.observability import logger, metrics
 from onboarding.settings import Settings
 
@@ -52,15 +50,6 @@ class Redirect:
 
     location: str
     browser: str | None = None
-
-
-def _digest(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
-
-
-def _challenge(verifier: str) -> str:
-    """PKCE S256 (RFC 7636): base64url(SHA-256(verifier)) without padding."""
-    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
 
 
 def app_error_code(error: str, description: str) -> str:
@@ -110,9 +99,9 @@ class FederatedLogin:
             LoginAttempt(
                 state_hash=token_hash(state),
                 provider=provider.id,
-                nonce_hash=_digest(nonce),
+                nonce_hash=token_hash(nonce),
                 code_verifier=verifier,
-                browser_hash=_digest(binding),
+                browser_hash=token_hash(binding),
                 login_hint=login_hint,
                 retried=retried,
                 created_at=moment,
@@ -123,7 +112,7 @@ class FederatedLogin:
             provider=provider,
             state=state,
             nonce=nonce,
-            code_challenge=_challenge(verifier),
+            code_challenge=pkce_challenge(verifier),
             login_hint=login_hint,
         )
         return Redirect(location, browser=binding)
@@ -168,7 +157,11 @@ class FederatedLogin:
         attempt = self.logins.take(token_hash(state), self.clock())
         # The binding is compared after the state is used up: a callback tried from another
         # browser burns it, so the real browser cannot be raced either.
-        if attempt is None or not browser or not hmac.compare_digest(attempt.browser_hash, _digest(browser)):
+        if (
+            attempt is None
+            or not browser
+            or not hmac.compare_digest(attempt.browser_hash, token_hash(browser))
+        ):
             raise errors.InvalidState
         return attempt
 
@@ -191,7 +184,7 @@ class FederatedLogin:
         except IdentityUnavailable as exc:
             raise errors.IdentityServiceUnavailable from exc
         nonce = claims.get("nonce")
-        if not isinstance(nonce, str) or not hmac.compare_digest(_digest(nonce), attempt.nonce_hash):
+        if not isinstance(nonce, str) or not hmac.compare_digest(token_hash(nonce), attempt.nonce_hash):
             logger.warning("a login's ID token failed a check", extra={"check": "nonce"})
             raise errors.IdTokenRejected
 

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from onboarding.domain.errors import IdentityUnavailable, LoginRejected, TokenInvalid
-from onboarding.domain.rules import new_token, now, token_hash
+from onboarding.domain.rules import new_token, now, pkce_challenge, token_hash
 from onboarding.observability import logger
 
 PATH = "/federation/microsoft"
@@ -75,12 +75,6 @@ class Signer(Protocol):
     def verify(
         self, token: str, *, issuer: str, audience: str, now: float | None = None
     ) -> dict[str, Any]: ...
-
-
-def _challenge(verifier: str) -> str:
-    import hashlib
-
-    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
 
 
 def _edov(value: object) -> bool:
@@ -153,7 +147,7 @@ class MicrosoftBridge:
             redirect_uri=self.callback_uri,
             state=state,
             nonce=nonce,
-            code_challenge=_challenge(verifier),
+            code_challenge=pkce_challenge(verifier),
             login_hint=hint[:254] if hint else None,
         )
 

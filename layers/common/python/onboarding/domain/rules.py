@@ -78,6 +78,13 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def pkce_challenge(verifier: str) -> str:
+    """PKCE's S256 challenge of a verifier (RFC 7636): base64url(SHA-256), without padding."""
+    import base64
+
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+
+
 def hour_bucket(moment: datetime) -> str:
     """The fixed one-hour window a rate-limit counter belongs to."""
     return moment.astimezone(UTC).strftime("%Y%m%d%H")
