@@ -20,7 +20,7 @@ class Secrets(Construct):
             acknowledge(
                 secret,
                 "AwsSolutions-SMG4",
-                "An API key issued by an outside service (the KvK); it is rotated by having the service "
-                "issue a new key, which no rotation Lambda can do.",
+                "A credential issued by an outside service (the KvK's API key, the SMP's login); it is "
+                "rotated by having that service issue a new one, which no rotation Lambda can do.",
             )
             self.secrets[name] = secret

@@ -5,7 +5,7 @@ Idempotent, so it can run against an external moto server that already has them.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from infra.platform import PASSWORD_MIN_LENGTH, PLATFORM, Resources, function_environment, resource_name
@@ -22,6 +22,13 @@ class LocalResources:
     api_client_id: str
     queue_urls: dict[str, str]
     mail_sender: str
+    queue_arns: dict[str, str] = field(default_factory=dict)
+    dead_letter_queue_urls: dict[str, str] = field(default_factory=dict)
+
+    @staticmethod
+    def queue_visibility_seconds() -> dict[str, int]:
+        """Locally a failed message comes back after seconds, not minutes (README, Local run)."""
+        return {queue.name: queue.local_visibility_timeout_seconds for queue in PLATFORM.queues}
 
     def environment(self, public_url: str) -> dict[str, str]:
         """The functions' environment, as the CDK app sets it in AWS (plus where AWS is)."""
@@ -32,6 +39,7 @@ class LocalResources:
             api_client_id=self.api_client_id,
             mail_sender=self.mail_sender,
             queue_urls=self.queue_urls,
+            queue_visibility_seconds=self.queue_visibility_seconds(),
         )
         return {
             **function_environment(resources),
@@ -82,23 +90,37 @@ def create_table(ddb: Any, name: str) -> None:
     )
 
 
-def create_queues(sqs: Any, stage: str) -> dict[str, str]:
-    urls: dict[str, str] = {}
+@dataclass(frozen=True)
+class LocalQueue:
+    url: str
+    arn: str
+    dead_letter_url: str
+
+
+def create_queues(sqs: Any, stage: str) -> dict[str, LocalQueue]:
+    created: dict[str, LocalQueue] = {}
     for queue in PLATFORM.queues:
-        dlq_url = sqs.create_queue(QueueName=resource_name(PREFIX, stage, f"{queue.name}-dlq"))["QueueUrl"]
+        fifo = {"FifoQueue": "true"} if queue.fifo else {}
+        dlq_url = sqs.create_queue(
+            QueueName=resource_name(PREFIX, stage, f"{queue.name}-dlq") + queue.suffix, Attributes=fifo
+        )["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
         ]
-        urls[queue.name] = sqs.create_queue(
-            QueueName=resource_name(PREFIX, stage, queue.name),
+        url = sqs.create_queue(
+            QueueName=resource_name(PREFIX, stage, queue.name) + queue.suffix,
             Attributes={
-                "VisibilityTimeout": str(queue.visibility_timeout_seconds),
+                **fifo,
+                **({"ContentBasedDeduplication": "false"} if queue.fifo else {}),
+                "VisibilityTimeout": str(queue.local_visibility_timeout_seconds),
                 "RedrivePolicy": json.dumps(
                     {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(queue.max_receive_count)}
                 ),
             },
         )["QueueUrl"]
-    return urls
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        created[queue.name] = LocalQueue(url=url, arn=arn, dead_letter_url=dlq_url)
+    return created
 
 
 def create_user_pool(cognito: Any, stage: str) -> tuple[str, str]:
@@ -150,7 +172,7 @@ def bootstrap(
     ddb = _client("dynamodb", endpoint_url, region)
     table_name = resource_name(PREFIX, stage, PLATFORM.table.name)
     create_table(ddb, table_name)
-    queue_urls = create_queues(_client("sqs", endpoint_url, region), stage)
+    queues = create_queues(_client("sqs", endpoint_url, region), stage)
     pool_id, client_id = create_user_pool(_client("cognito-idp", endpoint_url, region), stage)
     _client("ses", endpoint_url, region).verify_email_identity(EmailAddress=mail_sender)
     return LocalResources(
@@ -159,6 +181,8 @@ def bootstrap(
         table_name=table_name,
         user_pool_id=pool_id,
         api_client_id=client_id,
-        queue_urls=queue_urls,
+        queue_urls={name: queue.url for name, queue in queues.items()},
         mail_sender=mail_sender,
+        queue_arns={name: queue.arn for name, queue in queues.items()},
+        dead_letter_queue_urls={name: queue.dead_letter_url for name, queue in queues.items()},
     )

@@ -446,7 +446,8 @@ class SmpSandbox:
         return self.sml.dns.port
 
     def environment(self) -> dict[str, str]:
-        """Settings a function needs to use this sandbox (names proposed for the worker)."""
+        """The settings (``onboarding.settings``) that point the Peppol functions at this
+        sandbox and its SML's DNS server."""
         env = {
             "SMP_BASE_URL": self.url,
             "SMP_USERNAME": self._username,
@@ -454,7 +455,7 @@ class SmpSandbox:
             "SML_ZONE": self.sml.zone,
         }
         if self.sml.dns is not None:
-            env |= {"SML_NAMESERVER": self.sml.dns.host, "SML_PORT": str(self.sml.dns.port)}
+            env |= {"SML_NAMESERVERS": self.sml.dns.host, "SML_PORT": str(self.sml.dns.port)}
         return env
 
     # --- test controls ---

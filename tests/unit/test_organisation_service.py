@@ -269,12 +269,25 @@ def test_a_stale_write_is_organisation_changed(world: World, service: Any, admin
         world.organisations.save(organisation, previous_version=organisation.version)
 
 
-def test_what_is_on_peppol_cannot_be_deleted(world: World, service: Any, admin: User) -> None:
+def test_what_is_on_peppol_cannot_be_deleted_and_the_answer_says_how_to_deregister(
+    world: World, service: Any, admin: User
+) -> None:
     organisation = _active(world, service, admin)
-    with pytest.raises(errors.RegisteredOnPeppol):
+    participant = organisation.identifiers[0].participant_id
+    with pytest.raises(errors.RegisteredOnPeppol) as refused:
         service.delete(admin, organisation.id)
+    how = f'PUT /organisations/{organisation.id}/peppol/{participant} {{"send": false, "receive": false}}'
+    assert how in refused.value.message and how in (refused.value.message_nl or "")
     with pytest.raises(errors.RegisteredOnPeppol):
-        service.remove_identifier(admin, organisation.id, organisation.identifiers[0].participant_id)
+        service.remove_identifier(admin, organisation.id, participant)
+    # Registered, then deregistered: now it can go.
+    world.work()
+    world.peppol_service().request(
+        admin, organisation.id, participant, send=False, receive=False, document_types=None
+    )
+    world.work()
+    service.remove_identifier(admin, organisation.id, participant)
+    service.delete(admin, organisation.id)
 
 
 # --- Activation ---------------------------------------------------------------------------------
@@ -289,13 +302,11 @@ def test_approval_activates_and_queues_the_send_registration(world: World, servi
     [primary] = approved.identifiers
     assert primary.send is PeppolState.PENDING
     [message] = world.queue.messages
-    assert (message.participant_id, message.action, message.capability) == (
-        primary.participant_id,
-        "register",
-        "send",
-    )
+    assert message.participant_id == primary.participant_id
     job = world.jobs.get(primary.job_id)
     assert job is not None and job.id == message.job_id and job.dispatched_at is not None
+    assert (job.origin, job.requested_by) == ("approval", "operator-1")
+    assert (job.target.send, job.target.receive, job.target.directory) == (True, False, True)
     assert service.activation_requests() == []
     with pytest.raises(errors.OrganisationAlreadyActive):
         service.request_activation(admin, organisation.id, "manual_review")
@@ -350,7 +361,25 @@ def test_receiving_needs_accepted_costs_an_active_organisation_and_credit(
     assert service.set_receiving(admin, active.id, enabled=True, accept_costs=True) == receiving  # no new job
     stopped = service.set_receiving(admin, active.id, enabled=False, accept_costs=False)
     assert stopped.identifiers[0].receive is PeppolState.DEREGISTERING
-    assert [m.action for m in world.queue.messages[-2:]] == ["register", "deregister"]
+    targets = [world.jobs.get(m.job_id).target for m in world.queue.messages[-2:]]  # type: ignore[union-attr]
+    assert [(t.send, t.receive, t.document_types) for t in targets] == [
+        (True, True, ("bis-billing-invoice", "bis-billing-credit-note")),
+        (True, False, ()),
+    ]
+
+
+def test_turning_receiving_off_deregisters_every_identifier_that_receives(
+    world: World, service: Any, admin: User
+) -> None:
+    active = _active(world, service, admin)
+    _credit(world, admin.environment_id)
+    peppol = world.peppol_service()
+    service.add_identifier(admin, active.id, _identifier("9944", "NL000099998B57"))
+    service.set_receiving(admin, active.id, enabled=True, accept_costs=True)
+    peppol.request(admin, active.id, "9944:NL000099998B57", send=False, receive=True, document_types=None)
+    stopped = service.set_receiving(admin, active.id, enabled=False, accept_costs=False)
+    assert [i.receive for i in stopped.identifiers] == [PeppolState.DEREGISTERING] * 2
+    assert stopped.receiving.registration_job_id == stopped.identifiers[0].job_id
 
 
 def test_the_receive_prompt_remembers_later_and_never(service: Any, admin: User, world: World) -> None:

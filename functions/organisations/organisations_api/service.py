@@ -13,27 +13,22 @@ from datetime import datetime
 from typing import Any
 
 from onboarding.accounts import require_admin
-from onboarding.domain import errors
-from onboarding.domain.errors import KvkUnavailable, QueueUnavailable
-from onboarding.domain.identifiers import InvalidIdentifier, ParsedIdentifier, parse, parse_participant_id
+from onboarding.domain import errors, registration
+from onboarding.domain.errors import KvkUnavailable
+from onboarding.domain.identifiers import InvalidIdentifier, ParsedIdentifier, parse
 from onboarding.domain.models import CreditEntry, Environment, User
 from onboarding.domain.organisations import (
     ActivationReview,
     Address,
-    Capability,
     Contact,
     Identifier,
-    JobEvent,
-    JobStatus,
     Organisation,
     OrganisationStatus,
-    PeppolState,
+    PeppolTarget,
     ReceivePrompt,
-    RegistrationAction,
-    RegistrationJob,
-    RegistrationMessage,
     Verification,
 )
+from onboarding.domain.peppol import DEFAULT_DOCUMENT_TYPE_KEYS
 from onboarding.domain.ports import (
     Environments,
     JobQueue,
@@ -44,8 +39,10 @@ from onboarding.domain.ports import (
     RegistrationJobs,
     Vies,
 )
+from onboarding.domain.registration import JobOrigin, RegistrationJob
 from onboarding.domain.rules import now
 from onboarding.observability import logger, metrics
+from onboarding.registrations import dispatch, new_job
 from onboarding.settings import Settings
 
 
@@ -195,7 +192,8 @@ class OrganisationService:
         organisation = self.get(user, organisation_id)
         require_admin(user)
         if organisation.on_peppol:
-            raise errors.RegisteredOnPeppol
+            on_peppol = [i.participant_id for i in organisation.identifiers if i.on_peppol]
+            raise errors.RegisteredOnPeppol(organisation.id, on_peppol)
         self.organisations.delete(organisation)
 
     # --- Identifiers ------------------------------------------------------------------------
@@ -221,7 +219,7 @@ class OrganisationService:
         identifier = self._identifier_of(organisation, participant_id)
         require_admin(user)
         if identifier.on_peppol:
-            raise errors.RegisteredOnPeppol
+            raise errors.RegisteredOnPeppol(organisation.id, [identifier.participant_id])
         remaining = [i for i in organisation.identifiers if i.participant_id != identifier.participant_id]
         if identifier.primary and remaining:  # the next one takes over, so one stays primary
             remaining[0] = remaining[0].model_copy(update={"primary": True})
@@ -334,18 +332,13 @@ class OrganisationService:
             return self._save(organisation, status=OrganisationStatus.REJECTED, activation=review)
         # Approved: active, and its primary identifier goes on Peppol for sending.
         primary = organisation.primary_identifiers[0]
-        job = self._job(organisation, primary, RegistrationAction.REGISTER, Capability.SEND)
-        identifiers = tuple(
-            i.model_copy(update={"send": PeppolState.PENDING, "job_id": job.id})
-            if i.participant_id == primary.participant_id
-            else i
-            for i in organisation.identifiers
-        )
+        target = registration.target_of(primary).model_copy(update={"send": True})
+        changed, job = self._job(organisation, primary, target, JobOrigin.APPROVAL, operator)
         saved = self._save(
             organisation,
             status=OrganisationStatus.ACTIVE,
             activation=review,
-            identifiers=identifiers,
+            identifiers=organisation.replacing(changed),
             jobs=(job,),
         )
         self._dispatch(job)
@@ -367,23 +360,40 @@ class OrganisationService:
             raise errors.OrganisationNotActive
         if enabled == organisation.receiving.enabled:
             return organisation  # already so; the latest job stands
-        primary = organisation.primary_identifiers[0]
-        action = RegistrationAction.REGISTER if enabled else RegistrationAction.DEREGISTER
-        job = self._job(organisation, primary, action, Capability.RECEIVE)
-        state = PeppolState.PENDING if enabled else PeppolState.DEREGISTERING
-        identifiers = tuple(
-            i.model_copy(update={"receive": state, "job_id": job.id})
-            if i.participant_id == primary.participant_id
-            else i
-            for i in organisation.identifiers
-        )
+        if enabled:  # the primary identifier receives the default document types
+            primary = organisation.primary_identifiers[0]
+            asked = registration.target_of(primary)
+            target = asked.model_copy(
+                update={"receive": True, "document_types": asked.document_types or DEFAULT_DOCUMENT_TYPE_KEYS}
+            )
+            changes = [self._job(organisation, primary, target, JobOrigin.RECEIVING, user.id)]
+        else:  # off: no identifier of the organisation receives any more
+            changes = [
+                self._job(
+                    organisation,
+                    identifier,
+                    registration.target_of(identifier).model_copy(
+                        update={"receive": False, "document_types": ()}
+                    ),
+                    JobOrigin.RECEIVING,
+                    user.id,
+                )
+                for identifier in organisation.identifiers
+                if registration.target_of(identifier).receive
+            ]
+        jobs = tuple(job for _, job in changes)
         receiving = organisation.receiving.model_copy(
-            update={"enabled": enabled, "registration_job_id": job.id}
+            update={"enabled": enabled, "registration_job_id": jobs[0].id if jobs else None}
         )
         saved = self._save(
-            organisation, receiving=receiving, identifiers=identifiers, jobs=(job,), require_credit=enabled
+            organisation,
+            receiving=receiving,
+            identifiers=organisation.replacing(*(changed for changed, _ in changes)),
+            jobs=jobs,
+            require_credit=enabled,
         )
-        self._dispatch(job)
+        for job in jobs:
+            self._dispatch(job)
         return saved
 
     def answer_receive_prompt(self, user: User, organisation_id: str, choice: str) -> Organisation:
@@ -435,11 +445,7 @@ class OrganisationService:
 
     @staticmethod
     def _identifier_of(organisation: Organisation, participant_id: str) -> Identifier:
-        try:
-            key = parse_participant_id(participant_id).participant_id.lower()
-        except InvalidIdentifier:
-            key = participant_id.strip().lower()
-        identifier = organisation.identifier(key)
+        identifier = organisation.find(participant_id)
         if identifier is None:
             raise errors.IdentifierNotFound
         return identifier
@@ -470,39 +476,32 @@ class OrganisationService:
         self,
         organisation: Organisation,
         identifier: Identifier,
-        action: RegistrationAction,
-        capability: Capability,
-    ) -> RegistrationJob:
-        moment = self.clock()
-        return RegistrationJob(
-            id=str(uuid.uuid4()),
-            organisation_id=organisation.id,
-            environment_id=organisation.environment_id,
-            participant_id=identifier.participant_id,
-            action=action,
-            capability=capability,
-            created_at=moment,
-            history=(JobEvent(status=JobStatus.QUEUED, at=moment),),
+        target: PeppolTarget,
+        origin: JobOrigin,
+        requested_by: str,
+    ) -> tuple[Identifier, RegistrationJob]:
+        """A registration job for ``identifier`` (the one job model the peppol function's routes
+        use as well) and the identifier while it runs."""
+        return new_job(
+            self.settings.peppol,
+            organisation,
+            identifier,
+            target,
+            origin=origin,
+            requested_by=requested_by,
+            moment=self.clock(),
         )
 
     def _dispatch(self, job: RegistrationJob) -> None:
-        """Put the (already recorded) job on the queue. If SQS fails the job stays recorded as
-        queued and undispatched, and is picked up again rather than lost."""
-        message = RegistrationMessage(
-            job_id=job.id,
-            organisation_id=job.organisation_id,
-            environment_id=job.environment_id,
-            participant_id=job.participant_id,
-            action=job.action,
-            capability=job.capability,
+        """Put the (already recorded) job on the queue; if SQS fails, the outbox sweeper sends
+        it later."""
+        dispatch(
+            job,
+            queue=self.queue,
+            jobs=self.jobs,
+            moment=self.clock(),
+            watchdog_seconds=self.settings.peppol.watchdog_seconds,
         )
-        try:
-            self.queue.send(message)
-        except QueueUnavailable as exc:
-            logger.error("registration job not dispatched", extra={"job_id": job.id, "reason": str(exc)})
-            metrics.add_metric(name="JobsNotDispatched", unit="Count", value=1)
-            return
-        self.jobs.mark_dispatched(job.id, self.clock())
 
 
 def _address(profile: KvkProfile) -> Address:

@@ -27,10 +27,16 @@ TOKEN_INDEX_KEY = "token_hash"
 REVIEW_INDEX = "by_review_queue"
 REVIEW_INDEX_KEY = "review_queue"
 REVIEW_INDEX_SORT_KEY = "requested_at"
+# Registration jobs that are not final, by when the outbox sweeper should look at them (a
+# sparse index: a finished job drops out of it). See ``repositories/jobs.py``.
+OUTBOX_INDEX = "by_outbox"
+OUTBOX_INDEX_KEY = "outbox"
+OUTBOX_INDEX_SORT_KEY = "outbox_due"
 # (name, partition key, sort key) of every global secondary index.
 INDEXES: tuple[tuple[str, str, str | None], ...] = (
     (TOKEN_INDEX, TOKEN_INDEX_KEY, None),
     (REVIEW_INDEX, REVIEW_INDEX_KEY, REVIEW_INDEX_SORT_KEY),
+    (OUTBOX_INDEX, OUTBOX_INDEX_KEY, OUTBOX_INDEX_SORT_KEY),
 )
 
 NOT_EXISTS = "attribute_not_exists(pk)"
@@ -193,20 +199,40 @@ class Table:
                 return items[:limit] if limit is not None else items
             params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
-    def query_index(self, index: str, attribute: str, value: str) -> list[dict[str, Any]]:
+    def query_index(
+        self,
+        index: str,
+        attribute: str,
+        value: str,
+        *,
+        sort_key: str | None = None,
+        up_to: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """The items of an index partition, in sort key order; with ``sort_key`` and ``up_to``
+        only those whose sort key is at most ``up_to``; at most ``limit`` of them."""
+        condition = "#k = :v"
+        names = {"#k": attribute}
+        values: dict[str, Any] = {":v": {"S": value}}
+        if sort_key is not None and up_to is not None:
+            condition += " AND #s <= :upto"
+            names["#s"] = sort_key
+            values[":upto"] = {"S": up_to}
         items: list[dict[str, Any]] = []
         params: dict[str, Any] = {
             "TableName": self.name,
             "IndexName": index,
-            "KeyConditionExpression": "#k = :v",
-            "ExpressionAttributeNames": {"#k": attribute},
-            "ExpressionAttributeValues": {":v": {"S": value}},
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
         }
+        if limit is not None:
+            params["Limit"] = limit
         while True:
             response = self.client.query(**params)
             items.extend(from_item(item) for item in response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                return items
+            if "LastEvaluatedKey" not in response or (limit is not None and len(items) >= limit):
+                return items[:limit] if limit is not None else items
             params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def write(self, operation: Write) -> dict[str, Any] | None:

@@ -114,6 +114,11 @@ class UserNotFound(NotFound):
     message = "This user does not exist."
 
 
+class JobNotFound(NotFound):
+    message = "There is no such registration job."
+    message_nl = "Deze registratieopdracht bestaat niet."
+
+
 class KvkNotFound(NotFound):
     code = "kvk_not_found"
     message = "The KvK does not know this KvK number."
@@ -197,8 +202,63 @@ class IdentifierExists(Conflict):
 
 
 class RegisteredOnPeppol(Conflict):
+    """Deleting an organisation or removing an identifier that is (or may be) on Peppol:
+    the message says how to take it off first, per participant."""
+
     code = "registered_on_peppol"
     message = "This is registered on Peppol (or being registered): deregister it first."
+
+    def __init__(self, organisation_id: str, participant_ids: list[str]) -> None:
+        ids = ", ".join(participant_ids)
+        how = "".join(
+            f' PUT /organisations/{organisation_id}/peppol/{pid} {{"send": false, "receive": false}};'
+            for pid in participant_ids
+        )
+        super().__init__(
+            f"{ids} {'is' if len(participant_ids) == 1 else 'are'} registered on Peppol (or being "
+            f"registered or deregistered). Deregister first:{how} once that job has succeeded, try again.",
+            message_nl=(
+                f"{ids} {'staat' if len(participant_ids) == 1 else 'staan'} (nog) op Peppol of wordt "
+                f"(af)gemeld. Meld eerst af:{how} zodra die opdracht geslaagd is, probeer het opnieuw."
+            ),
+            details=[{"field": "participant_id", "message": pid} for pid in participant_ids],
+        )
+
+
+class ReceivingNotEnabled(Conflict):
+    code = "receiving_not_enabled"
+    message = (
+        "Receiving e-invoices is not enabled for this organisation: enable it first "
+        "(PUT /organisations/{id}/receiving, accepting the costs)."
+    )
+    message_nl = (
+        "Ontvangen van e-facturen staat niet aan voor deze organisatie: zet het eerst aan "
+        "(PUT /organisations/{id}/receiving, met akkoord op de kosten)."
+    )
+
+
+class NotRegisteredHere(Conflict):
+    code = "not_registered_here"
+    message = "This participant is not registered on Peppol here, so there is nothing to move away."
+    message_nl = "Deze deelnemer is hier niet op Peppol geregistreerd, dus er valt niets te verhuizen."
+
+
+class AlreadyRegisteredHere(Conflict):
+    code = "already_registered_here"
+    message = "This participant is already registered on Peppol here: no migration key is needed."
+    message_nl = "Deze deelnemer is hier al op Peppol geregistreerd: een migratiesleutel is niet nodig."
+
+
+class JobNotFailed(Conflict):
+    code = "job_not_failed"
+    message = "Only a failed registration job can be retried."
+    message_nl = "Alleen een mislukte registratieopdracht kan opnieuw worden geprobeerd."
+
+
+class JobSuperseded(Conflict):
+    code = "job_superseded"
+    message = "A newer registration job exists for this participant; retry that one instead."
+    message_nl = "Er is een nieuwere registratieopdracht voor deze deelnemer; probeer die opnieuw."
 
 
 class IdempotencyKeyReused(Conflict):
@@ -272,6 +332,12 @@ class KvkUnavailable(ServiceUnavailable):
         self.reason = reason
 
 
+class SmpServiceUnavailable(ServiceUnavailable):
+    code = "smp_unavailable"
+    message = "The Peppol SMP cannot be reached right now. Try again in a minute."
+    message_nl = "De Peppol-SMP is nu niet bereikbaar. Probeer het over een minuut opnieuw."
+
+
 # --- Failures of outside services (no status: the use case decides) ---------------------------------
 class PortFailure(Exception):
     """An outside service refused or failed; ``str(exc)`` is a short reason for the logs."""
@@ -304,3 +370,66 @@ class RateLimited(PortFailure):
         super().__init__(f"rate limit {kind} reached")
         self.kind = kind
         self.retry_after_seconds = retry_after_seconds
+
+
+class JobChanged(PortFailure):
+    """A registration job changed between our read and our write (its version moved on)."""
+
+
+# --- The SMP (phoss-smp REST API) and the SML's DNS --------------------------------------------------
+# Raised by ``onboarding.adapters.smp`` and ``onboarding.adapters.sml``; the Peppol worker sorts
+# them into "retry later" (``SmpUnavailable``, ``SmlLookupFailed``) and "fail now" (the rest).
+class SmpError(PortFailure):
+    """Anything that kept an SMP call from succeeding; ``reason`` is safe to log and store."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class SmpUnavailable(SmpError):
+    """Transient: timeout, connection error, 5xx, 429. Retry with backoff."""
+
+    def __init__(self, reason: str, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+class SmlWriteFailed(SmpUnavailable):
+    """phoss-smp could not write the participant to the SML (HTTP 500 ``... in SML``) and,
+    outside debug mode, does not say why: the SML may be down, or another SMP may hold the
+    participant. Ask the SML (``onboarding.adapters.sml.smp_elsewhere``) before retrying."""
+
+    def __init__(self, reason: str, operation: str) -> None:
+        super().__init__(reason, 500)
+        self.operation = operation
+
+
+class SmpRejected(SmpError):
+    """Permanent: the SMP refused the request (4xx other than 429). Retrying will not help."""
+
+    def __init__(self, reason: str, status: int) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+class SmpAuthRejected(SmpRejected):
+    """Wrong, missing or disabled credentials, or a service group owned by another SMP user."""
+
+
+class RegisteredElsewhere(SmpError):
+    """The SML refused the participant because another SMP holds it: the participant's
+    current provider must hand out a migration key."""
+
+    def __init__(self, participant_id: str, smp_url: str | None = None) -> None:
+        super().__init__("registered at another SMP")
+        self.participant_id = participant_id
+        self.smp_url = smp_url
+
+
+class SmlLookupFailed(PortFailure):
+    """DNS could not say whether the participant is registered: retry later."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

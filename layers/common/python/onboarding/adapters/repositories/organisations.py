@@ -33,7 +33,8 @@ from onboarding.adapters.repositories.jobs import job_put
 from onboarding.domain import errors
 from onboarding.domain.identifiers import participant_key
 from onboarding.domain.models import Environment
-from onboarding.domain.organisations import Organisation, OrganisationStatus, RegistrationJob
+from onboarding.domain.organisations import Organisation, OrganisationStatus
+from onboarding.domain.registration import RegistrationJob
 
 IN_REVIEW = "pending"
 ORG_PREFIX = "ORG#"
@@ -61,7 +62,12 @@ def _claim(organisation: Organisation, participant_id: str) -> Put:
     )
 
 
-def _organisation_put(organisation: Organisation, *, previous_version: int | None) -> Put:
+def organisation_key(environment_id: str, organisation_id: str) -> tuple[str, str]:
+    return environments.environment_pk(environment_id), f"{ORG_PREFIX}{organisation_id}"
+
+
+def organisation_put(organisation: Organisation, *, previous_version: int | None) -> Put:
+    """The organisation item: new (``previous_version`` None) or replacing that version."""
     values = organisation.model_dump(mode="json")
     values.update(
         pk=environments.environment_pk(organisation.environment_id),
@@ -140,7 +146,7 @@ class OrganisationRepository:
                 {":one": 1, ":limit": plan_limit},
                 condition="attribute_exists(#pk) AND (attribute_not_exists(#n) OR #n < :limit)",
             ),
-            "organisation": _organisation_put(organisation, previous_version=None),
+            "organisation": organisation_put(organisation, previous_version=None),
             "reference": Put(
                 {
                     "pk": _ref_pk(organisation.id),
@@ -179,7 +185,7 @@ class OrganisationRepository:
         registration ``jobs`` it starts, and (``require_credit``) a check that its environment
         has a positive balance (402 if not)."""
         writes: dict[str, Write] = {
-            "organisation": _organisation_put(organisation, previous_version=previous_version)
+            "organisation": organisation_put(organisation, previous_version=previous_version)
         }
         if claim:
             writes["claim"] = _claim(organisation, claim)
