@@ -371,11 +371,11 @@ def test_activation_is_reviewed_by_an_operator_and_queues_the_send_registration(
     )
     [message] = [m for m in drain_queue(local_aws) if m["organisation_id"] == organisation["id"]]
     assert message["participant_id"] == primary["participant_id"]
-    assert (message["action"], message["capability"]) == ("register", "send")
     from organisations_api.handler import service
 
     job = service().jobs.get(message["job_id"])
     assert job is not None and job.status.value == "queued" and job.attempts == 0
+    assert (job.origin.value, job.target.send, job.target.receive) == ("approval", True, False)
     decided = operator.call("POST", f"/admin/organisations/{organisation['id']}/activation/reject", body={})
     assert decided["statusCode"] == 409
 
@@ -462,9 +462,12 @@ def test_receiving_needs_an_active_organisation_accepted_costs_and_credit(
     disabled = admin.ok("PUT", path, body={"enabled": False, "accept_costs": False})
     assert disabled["enabled"] is False and disabled["registration_job_id"] != enabled["registration_job_id"]
     messages = [m for m in drain_queue(local_aws) if m["organisation_id"] == organisation["id"]]
-    assert [(m["action"], m["capability"]) for m in messages] == [
-        ("register", "receive"),
-        ("deregister", "receive"),
+    from organisations_api.handler import service
+
+    jobs = [service().jobs.get(m["job_id"]) for m in messages]
+    assert [(j.origin.value, j.target.receive) for j in jobs if j] == [
+        ("receiving", True),
+        ("receiving", False),
     ]
     environment = call("GET", "/environment", claims=admin.claims)
     assert body_of(environment)["credit"] == {"balance_cents": 2500, "currency": "EUR"}

@@ -319,11 +319,20 @@ class InMemoryJobs:
         stored = self.memory.jobs.get(job.id)
         if stored is None or stored.version != previous_version:
             raise errors.JobChanged(f"job {job.id} changed meanwhile")
-        if organisation is not None:
+        if organisation is not None:  # the job's participant only, if this job is still its latest
             current = self.memory.organisations.get(organisation.id)
-            if current is None or current.version != organisation.version - 1:
+            stored_identifier = current.find(job.participant_id) if current else None
+            if current is None or stored_identifier is None or stored_identifier.job_id != job.id:
                 raise errors.OrganisationChanged
-            self.memory.organisations[organisation.id] = organisation
+            changed = organisation.find(job.participant_id)
+            assert changed is not None
+            self.memory.organisations[organisation.id] = current.model_copy(
+                update={
+                    "identifiers": current.replacing(changed),
+                    "updated_at": organisation.updated_at,
+                    "version": current.version + 1,
+                }
+            )
         # ``dispatched_at`` is the dispatcher's, as in the repository.
         dispatched = None if redispatch else stored.dispatched_at
         self.memory.jobs[job.id] = job.model_copy(update={"dispatched_at": dispatched})

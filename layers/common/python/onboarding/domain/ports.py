@@ -237,9 +237,11 @@ class RegistrationJobs(Protocol):
         redispatch: bool = False,
     ) -> None:
         """Write a transition of ``job`` if the stored one still has ``previous_version``
-        (``JobChanged`` if not), at once with ``organisation`` if given, which must still have
-        ``organisation.version - 1`` (``OrganisationChanged`` if not). A final job leaves the
-        outbox; ``redispatch`` (a requeued job) puts it back, due at once and not dispatched."""
+        (``JobChanged`` if not), at once with the job's participant as ``organisation`` has it
+        (that identifier only; the organisation's version moves on), provided the stored
+        organisation still has that identifier with this job as its latest
+        (``OrganisationChanged`` if not). A final job leaves the outbox; ``redispatch`` (a
+        requeued job) puts it back, due at once and not dispatched."""
         ...
 
     def mark_dispatched(self, job_id: str, moment: datetime, *, due_again: datetime) -> None:

@@ -11,7 +11,8 @@ The sparse ``by_outbox`` index lists exactly the jobs of the outbox by ``outbox_
 
 A new job is written in the same transaction as the organisation change that starts it
 (``organisations``), so a job exists exactly when its change does; its transitions are
-written conditionally on its version, with the participant's new state where it changes.
+written conditionally on its version, with the participant's new state where it changes
+(that identifier only, ``organisations.participant_update``).
 """
 
 from __future__ import annotations
@@ -138,8 +139,8 @@ class RegistrationJobRepository:
             "job": job_transition(job, previous_version=previous_version, redispatch=redispatch)
         }
         if organisation is not None:
-            writes["organisation"] = organisations.organisation_put(
-                organisation, previous_version=organisation.version - 1
+            writes["organisation"] = organisations.participant_update(
+                organisation, job.participant_id, job.id
             )
         try:
             self.table.transact(writes)

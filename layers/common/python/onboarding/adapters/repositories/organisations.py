@@ -82,6 +82,39 @@ def organisation_put(organisation: Organisation, *, previous_version: int | None
     return Put(values, condition="#v = :v", names={"#v": "version"}, values={":v": previous_version})
 
 
+def participant_update(organisation: Organisation, participant_id: str, job_id: str) -> Update:
+    """Only one identifier's new Peppol state (from ``organisation``), provided the stored
+    organisation still has it at the same place with ``job_id`` as its latest job. A
+    registration job writes this, not the whole organisation, so jobs of one organisation's
+    identifiers never conflict with each other; the version still moves on, so a writer that
+    read the organisation before sees the change (and retries)."""
+    key = participant_id.lower()
+    index, identifier = next(
+        (i, found) for i, found in enumerate(organisation.identifiers) if found.participant_id.lower() == key
+    )
+    pk, sk = organisation_key(organisation.environment_id, organisation.id)
+    return Update(
+        pk,
+        sk,
+        f"SET #ids[{index}] = :identifier, #updated = :updated, #v = #v + :one",
+        {
+            "#ids": "identifiers",
+            "#pid": "participant_id",
+            "#job": "job_id",
+            "#updated": "updated_at",
+            "#v": "version",
+        },
+        {
+            ":identifier": identifier.model_dump(mode="json"),
+            ":updated": organisation.updated_at.isoformat(),
+            ":one": 1,
+            ":pid": identifier.participant_id,
+            ":job": job_id,
+        },
+        condition=f"#ids[{index}].#pid = :pid AND #ids[{index}].#job = :job",
+    )
+
+
 def _organisation(item: dict[str, Any]) -> Organisation:
     return Organisation.model_validate(item)
 
