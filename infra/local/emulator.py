@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -230,3 +231,30 @@ class LocalAws:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+@contextmanager
+def own_process() -> Iterator[str]:
+    """The emulator in a process of its own (its endpoint URL), as AWS is not in the caller's
+    process either: ``make bench`` measures the worker's concurrency, not the GIL it would
+    otherwise share with the emulator."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "infra.local.emulator"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        yield process.stdout.readline().strip()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+if __name__ == "__main__":  # python -m infra.local.emulator: serve until terminated
+    import time
+
+    print(LocalAws().start().endpoint_url, flush=True)
+    while True:
+        time.sleep(3600)

@@ -303,10 +303,14 @@ class InMemoryJobs:
     def get(self, job_id: str) -> RegistrationJob | None:
         return self.memory.jobs.get(job_id)
 
-    def get_with_organisation(
-        self, job_id: str, environment_id: str, organisation_id: str
-    ) -> tuple[RegistrationJob | None, Organisation | None]:
-        return self.get(job_id), InMemoryOrganisations(self.memory).get(environment_id, organisation_id)
+    def get_with_organisations(
+        self, refs: list[tuple[str, str, str]]
+    ) -> list[tuple[RegistrationJob | None, Organisation | None]]:
+        organisations = InMemoryOrganisations(self.memory)
+        return [
+            (self.get(job), organisations.get(environment, organisation))
+            for job, environment, organisation in refs
+        ]
 
     def save(
         self,

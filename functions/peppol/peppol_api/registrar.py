@@ -74,12 +74,16 @@ class Registrar:
     endpoint: Callable[[], AccessPointEndpoint]  # NotConfigured if the access point is not set up
     clock: Callable[[], datetime] = field(default=now)
 
-    def carry_out(self, message: RegistrationMessage, receive_count: int) -> RegistrationJob | None:
+    def carry_out(
+        self,
+        message: RegistrationMessage,
+        receive_count: int,
+        loaded: tuple[RegistrationJob | None, Organisation | None] | None = None,
+    ) -> RegistrationJob | None:
         """One delivery of ``message`` (the ``receive_count``-th); the job as it was left, or
-        None when there is no job. ``RetryLater`` as the module doc says."""
-        job, organisation = self.jobs.get_with_organisation(
-            message.job_id, message.environment_id, message.organisation_id
-        )
+        None when there is no job. ``RetryLater`` as the module doc says. ``loaded``: the job
+        and organisation, if they were read with the rest of the batch (``load``)."""
+        job, organisation = loaded or self.load([message])[0]
         if job is None or job.organisation_id != message.organisation_id:
             logger.warning("message without a job", extra={"job_id": message.job_id})
             metrics.add_metric(name="MessagesWithoutJob", unit="Count", value=1)
@@ -108,6 +112,14 @@ class Registrar:
             assert organisation is not None
             return self._attempt(running, organisation, receive_count)
         raise RetryLater(job.id, "the job kept changing while it was started")
+
+    def load(
+        self, messages: list[RegistrationMessage]
+    ) -> list[tuple[RegistrationJob | None, Organisation | None]]:
+        """The jobs and organisations of a batch of messages, in one round trip."""
+        return self.jobs.get_with_organisations(
+            [(m.job_id, m.environment_id, m.organisation_id) for m in messages]
+        )
 
     # --- one attempt ------------------------------------------------------------------------------
     def _attempt(

@@ -4,7 +4,8 @@ utility (each failed record reported in ``batchItemFailures``, the rest deleted 
 The jobs of one batch run at the same time (each SMP call waits on the network, and a batch
 of ten would otherwise take ten times one job): ``AsyncBatchProcessor`` gathers the records,
 each record's job runs in a thread, and records of one message group (one participant) wait
-for each other, so a participant's jobs never run at once even within a batch.
+for each other, so a participant's jobs never run at once even within a batch. The batch's
+jobs and organisations are read first, in one round trip.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ BATCH_SIZE = 10  # the event source's batch size (infra/platform.py); one thread
 processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 _threads = ThreadPoolExecutor(max_workers=BATCH_SIZE, thread_name_prefix="job")
 _groups: dict[str, asyncio.Lock] = {}  # per invocation: a lock per message group
+_loaded: dict[str, Any] = {}  # per invocation: message id -> (job, organisation) read up front
 
 
 @lru_cache(maxsize=1)
@@ -49,16 +51,43 @@ def registrar() -> Registrar:
     )
 
 
+def _message(record: SQSRecord) -> RegistrationMessage | None:
+    try:
+        return RegistrationMessage.model_validate_json(record.body)
+    except ValidationError:
+        return None
+
+
 def carry_out(record: SQSRecord) -> None:
     """One record: raises (``RetryLater`` or otherwise) when SQS should deliver it again."""
-    try:
-        message = RegistrationMessage.model_validate_json(record.body)
-    except ValidationError:
+    message = _message(record)
+    if message is None:
         # Not a job's message: nothing can make it one, so it is dropped (and counted).
         logger.error("message is not a registration job", extra={"message_id": record.message_id})
         metrics.add_metric(name="MessagesWithoutJob", unit="Count", value=1)
         return
-    registrar().carry_out(message, int(record.attributes.approximate_receive_count))
+    loaded = _loaded.pop(record.message_id, None)
+    registrar().carry_out(message, int(record.attributes.approximate_receive_count), loaded)
+
+
+def _load(event: dict[str, Any]) -> None:
+    """Read every record's job and organisation in one round trip; a record of a job seen
+    earlier in the batch reads its own (the first may have changed it). If this read fails,
+    each record reads for itself."""
+    _loaded.clear()
+    first: dict[str, tuple[str, RegistrationMessage]] = {}
+    for raw in event.get("Records") or []:
+        message = _message(SQSRecord(raw))
+        if message is not None and message.job_id not in first:
+            first[message.job_id] = (str(raw.get("messageId")), message)
+    if not first:
+        return
+    try:
+        found = registrar().load([message for _, message in first.values()])
+    except Exception as exc:
+        logger.warning("could not read the batch's jobs", extra={"error": type(exc).__name__})
+        return
+    _loaded.update({message_id: pair for (message_id, _), pair in zip(first.values(), found, strict=True)})
 
 
 async def record_handler(record: SQSRecord) -> None:
@@ -72,6 +101,7 @@ async def record_handler(record: SQSRecord) -> None:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     _groups.clear()
+    _load(event)
     response = async_process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

@@ -4,8 +4,9 @@ layout, and transactions whose failed conditions come back by name.
 Two kinds of things live here and look different on purpose. *Writes* (``Put``,
 ``Update``, ``Delete``, ``Check``) are plain values that describe one operation; nothing
 happens when one is built. ``Table``'s methods are the calls that go to DynamoDB: ``get``,
-``get_many``, ``query``, ``query_index``, ``write`` (one operation) and ``transact`` (several,
-all or nothing, each under a name so that a failure says which one failed).
+``get_many``, ``get_batch``, ``query``, ``query_index``, ``write`` (one operation) and
+``transact`` (several, all or nothing, each under a name so that a failure says which one
+failed).
 """
 
 from __future__ import annotations
@@ -173,6 +174,26 @@ class Table:
             TransactItems=[{"Get": {"TableName": self.name, "Key": key(pk, sk)}} for pk, sk in keys]
         )
         return [from_item(r["Item"]) if r.get("Item") else None for r in response["Responses"]]
+
+    def get_batch(self, keys: list[tuple[str, str]]) -> list[dict[str, Any] | None]:
+        """Many items at once, each read consistently but not as one transaction (BatchGetItem:
+        half the cost of ``get_many``), in the order asked; duplicates allowed."""
+        unique = list(dict.fromkeys(keys))
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for start in range(0, len(unique), 100):  # BatchGetItem's limit
+            pending: dict[str, Any] | None = {
+                self.name: {
+                    "Keys": [key(pk, sk) for pk, sk in unique[start : start + 100]],
+                    "ConsistentRead": True,
+                }
+            }
+            while pending:
+                response = self.client.batch_get_item(RequestItems=pending)
+                for item in response.get("Responses", {}).get(self.name, []):
+                    plain = from_item(item)
+                    found[(plain[PK], plain[SK])] = plain
+                pending = response.get("UnprocessedKeys") or None  # throttled: ask again for the rest
+        return [found.get(k) for k in keys]
 
     def query(
         self, pk: str, sk_prefix: str | None = None, *, newest_first: bool = False, limit: int | None = None

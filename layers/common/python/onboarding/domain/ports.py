@@ -222,10 +222,11 @@ class RegistrationJobs(Protocol):
     sent when it is asked for, and due again as a watchdog once it was sent."""
 
     def get(self, job_id: str) -> RegistrationJob | None: ...
-    def get_with_organisation(
-        self, job_id: str, environment_id: str, organisation_id: str
-    ) -> tuple[RegistrationJob | None, Organisation | None]:
-        """The job and its organisation, read together (one round trip)."""
+    def get_with_organisations(
+        self, refs: list[tuple[str, str, str]]
+    ) -> list[tuple[RegistrationJob | None, Organisation | None]]:
+        """For each ``(job id, environment id, organisation id)`` the job and the organisation,
+        all read in one round trip (a batch of messages at once)."""
         ...
 
     def save(

@@ -110,20 +110,24 @@ class RegistrationJobRepository:
         item = self.table.get(_pk(job_id), JOB_SK)
         return _job(item) if item else None
 
-    def get_with_organisation(
-        self, job_id: str, environment_id: str, organisation_id: str
-    ) -> tuple[RegistrationJob | None, Organisation | None]:
+    def get_with_organisations(
+        self, refs: list[tuple[str, str, str]]
+    ) -> list[tuple[RegistrationJob | None, Organisation | None]]:
         # Imported here: the organisations repository composes new jobs into its
         # transactions, so it imports this module.
         from onboarding.adapters.repositories import organisations
 
-        job_item, organisation_item = self.table.get_many(
-            [(_pk(job_id), JOB_SK), organisations.organisation_key(environment_id, organisation_id)]
-        )
-        return (
-            _job(job_item) if job_item else None,
-            Organisation.model_validate(organisation_item) if organisation_item else None,
-        )
+        keys: list[tuple[str, str]] = []
+        for job_id, environment_id, organisation_id in refs:
+            keys += [(_pk(job_id), JOB_SK), organisations.organisation_key(environment_id, organisation_id)]
+        items = self.table.get_batch(keys)
+        return [
+            (
+                _job(job_item) if job_item else None,
+                Organisation.model_validate(organisation_item) if organisation_item else None,
+            )
+            for job_item, organisation_item in zip(items[::2], items[1::2], strict=True)
+        ]
 
     def save(
         self,
@@ -135,13 +139,17 @@ class RegistrationJobRepository:
     ) -> None:
         from onboarding.adapters.repositories import organisations
 
+        transition = job_transition(job, previous_version=previous_version, redispatch=redispatch)
+        if organisation is None:  # one item: a plain conditional update (half a transaction's cost)
+            try:
+                self.table.write(transition)
+            except ConditionFailed as failed:
+                raise errors.JobChanged(f"job {job.id} changed meanwhile") from failed
+            return
         writes: dict[str, Write] = {
-            "job": job_transition(job, previous_version=previous_version, redispatch=redispatch)
+            "job": transition,
+            "organisation": organisations.participant_update(organisation, job.participant_id, job.id),
         }
-        if organisation is not None:
-            writes["organisation"] = organisations.participant_update(
-                organisation, job.participant_id, job.id
-            )
         try:
             self.table.transact(writes)
         except TransactionCancelled as cancelled:
