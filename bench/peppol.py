@@ -130,7 +130,7 @@ class Bench:
             ).get("Messages", [])
             if not got:
                 break
-            messages += got
+            messages += [dict(m) for m in got]
         return messages
 
     def timed_batch(self, organisations: list[str]) -> tuple[float, int]:
