@@ -11,14 +11,18 @@ from onboarding.domain.peppol import DOCUMENT_TYPES
 from onboarding.web.schemas import RequestBody
 
 State = Literal["not_registered", "pending", "registered", "failed", "deregistering"]
+# The catalogue's keys and identifiers, as the schema's enum (checked by the service, which
+# answers 422 unknown_document_type with the list of keys).
+DOCUMENT_TYPE_NAMES = [name for d in DOCUMENT_TYPES for name in (d.key, d.id, d.url_id)]
 DocumentTypeKey = Annotated[
     str,
     StringConstraints(min_length=1, max_length=300),
     Field(
         description="A document type's key ("
         + ", ".join(d.key for d in DOCUMENT_TYPES)
-        + ") or its identifier (busdox-docid-qns::...)",
+        + ") or its identifier (with or without busdox-docid-qns::)",
         examples=["bis-billing-invoice"],
+        json_schema_extra={"enum": DOCUMENT_TYPE_NAMES},
     ),
 ]
 
@@ -46,7 +50,11 @@ class MigrationRequest(RequestBody):
     migration_key: Annotated[
         str,
         StringConstraints(min_length=1, max_length=64),
-        Field(description="The key your current provider handed out (8-24 characters, BDMSL rules)"),
+        Field(
+            description="The key your current provider handed out: 8-24 characters without spaces, "
+            "with at least two each of upper-case letters, lower-case letters, digits and "
+            "special characters (@#$%()[]{}*^_-!~|+=), as the SML requires"
+        ),
     ]
 
 
