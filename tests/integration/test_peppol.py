@@ -41,16 +41,6 @@ def rig(local_aws: Any, sandbox: SmpSandbox) -> PeppolRig:
     return rigged
 
 
-@pytest.fixture
-def admin(local_aws: Any) -> Account:
-    return make_account(local_aws)
-
-
-@pytest.fixture(scope="module")
-def operator(local_aws: Any) -> Account:
-    return make_account(local_aws, operator=True)
-
-
 def _credit(operator: Account, environment_id: str) -> None:
     operator.ok("POST", f"/admin/environments/{environment_id}/credit", body={"amount_cents": 1000})
 

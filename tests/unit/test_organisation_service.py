@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 
 from onboarding.domain import errors
-from onboarding.domain.models import Environment, Role, User
+from onboarding.domain.models import Role, User
 from onboarding.domain.organisations import OrganisationStatus, PeppolState, ReceivePrompt, Verification
-from onboarding.domain.rules import CURRENT_TERMS_VERSION
 from tests.support.services import World
 
 ADDRESS = {"street": "Hoofdstraat 1", "postal_code": "1234AB", "city": "Utrecht"}
@@ -28,27 +27,7 @@ def service(world: World) -> Any:
 
 
 def _user(world: World, role: Role = Role.ADMIN, environment_id: str | None = None) -> User:
-    from onboarding.domain.models import TermsAcceptance
-
-    moment = world.clock()
-    environment_id = environment_id or str(uuid.uuid4())
-    if environment_id not in world.memory.environments:
-        world.memory.environments[environment_id] = Environment(
-            id=environment_id, name="Omgeving", created_at=moment, updated_at=moment
-        )
-    user = User(
-        id=str(uuid.uuid4()),
-        username=f"u{uuid.uuid4().hex[:8]}",
-        email="a@example.nl",
-        email_canonical="a@example.nl",
-        environment_id=environment_id,
-        role=role,
-        terms=TermsAcceptance(version=CURRENT_TERMS_VERSION, accepted_at=moment),
-        created_at=moment,
-        updated_at=moment,
-    )
-    world.memory.users[user.id] = user
-    return user
+    return world.user(role.value, environment_id)  # type: ignore[no-any-return]
 
 
 @pytest.fixture

@@ -5,23 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from onboarding.domain.organisations import PeppolState
 from onboarding.domain.registration import JobStatus
 from tests.support.services import SETTINGS, World
 
 KVK = "0106:68750110"
-
-
-@pytest.fixture
-def world() -> World:
-    return World()
-
-
-@pytest.fixture
-def admin(world: World) -> Any:
-    return world.user()
 
 
 def test_a_job_recorded_while_sqs_was_down_is_sent_by_the_next_sweep_and_then_succeeds(

@@ -19,16 +19,6 @@ VAT = "9944:NL000099998B57"
 
 
 @pytest.fixture
-def world() -> World:
-    return World()
-
-
-@pytest.fixture
-def admin(world: World) -> Any:
-    return world.user()
-
-
-@pytest.fixture
 def service(world: World) -> Any:
     return world.peppol_service()
 

@@ -18,16 +18,6 @@ KVK = "0106:68750110"
 INVOICE, CREDIT_NOTE = document_type("bis-billing-invoice"), document_type("bis-billing-credit-note")
 
 
-@pytest.fixture
-def world() -> World:
-    return World()
-
-
-@pytest.fixture
-def admin(world: World) -> Any:
-    return world.user()
-
-
 def _peppol(world: World) -> Any:
     return world.peppol_service()
 

@@ -8,17 +8,14 @@ from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-from onboarding.accounts import signed_in_user
+from onboarding.accounts import SignedIn
 from onboarding.adapters.repositories.idempotency import IdempotencyRepository
 from onboarding.adapters.repositories.users import UserRepository
-from onboarding.domain import errors
-from onboarding.domain.models import User
 from onboarding.domain.organisations import Identifier, PeppolError
 from onboarding.domain.registration import RegistrationJob
 from onboarding.observability import logger, metrics
 from onboarding.settings import get_settings
 from onboarding.web.app import COGNITO, create_app, resolve
-from onboarding.web.caller import Caller, caller_from_event
 from onboarding.web.idempotency import IDEMPOTENCY_KEY, idempotent
 from onboarding.web.schemas import BODY_ERRORS, documented
 from peppol_api import wiring
@@ -61,19 +58,8 @@ def _users() -> UserRepository:
     return UserRepository(wiring.table())
 
 
-def _caller() -> Caller:
-    return caller_from_event(app.current_event)
-
-
-def _user() -> User:
-    return signed_in_user(_users(), _caller().username, terms_version=get_settings().terms.version)
-
-
-def _operator() -> User:
-    """Operators' routes answer 403 to anyone else, before anything else."""
-    if not _caller().in_group(get_settings().identity.operators_group):
-        raise errors.Forbidden("Only platform operators may do this.")
-    return _user()
+_signed_in = SignedIn(app, _users)
+_user, _operator = _signed_in.user, _signed_in.operator
 
 
 def _idempotent() -> Any:
