@@ -21,7 +21,7 @@ from onboarding.domain import errors
 from onboarding.domain.identifiers import participant_key
 from onboarding.domain.mail import Mail
 from onboarding.domain.models import CreditEntry, Environment, NewAccount, Role, Signup, SignupStatus, User
-from onboarding.domain.organisations import Organisation, OrganisationStatus
+from onboarding.domain.organisations import PEPPOL_FIELDS, Organisation, OrganisationStatus
 from onboarding.domain.peppol import (
     AccessPointEndpoint,
     BusinessEntity,
@@ -330,9 +330,10 @@ class InMemoryJobs:
                 raise errors.OrganisationChanged
             changed = organisation.find(job.participant_id)
             assert changed is not None
+            peppol = {name: getattr(changed, name) for name in PEPPOL_FIELDS}  # nothing else of it
             self.memory.organisations[organisation.id] = current.model_copy(
                 update={
-                    "identifiers": current.replacing(changed),
+                    "identifiers": current.replacing(stored_identifier.model_copy(update=peppol)),
                     "updated_at": organisation.updated_at,
                     "version": current.version + 1,
                 }

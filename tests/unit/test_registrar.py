@@ -279,6 +279,22 @@ def test_a_change_to_the_organisation_while_the_job_ran_is_kept(world: World, ad
     assert stored.contact.name == "Changed" and stored.find(KVK).send is PeppolState.REGISTERED
 
 
+def test_a_verification_while_the_job_ran_is_kept(world: World, admin: Any) -> None:
+    organisation = world.active_organisation(admin, ("9944", "NL000099998B57"))
+    [message] = world.queue.take()
+    registrar = world.registrar()
+    original = registrar._apply
+
+    def meanwhile(job: Any, found: Any) -> None:
+        original(job, found)
+        world.organisation_service().verify_identifier(admin, organisation.id, "9944:NL000099998B57")
+
+    registrar._apply = meanwhile
+    assert registrar.carry_out(message, 1).status is JobStatus.SUCCEEDED
+    identifier = world.organisation(organisation.id).find("9944:NL000099998B57")
+    assert identifier.verification == "verified" and identifier.send is PeppolState.REGISTERED
+
+
 def test_moving_here_with_a_migration_key(world: World, admin: Any) -> None:
     key = world.smp.register_elsewhere(KVK)
     organisation = world.active_organisation(admin)

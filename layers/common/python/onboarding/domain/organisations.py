@@ -68,6 +68,19 @@ class PeppolTarget(BaseModel):
         return self.send or self.receive
 
 
+# What a registration job changes of its participant's identifier, and nothing else of it: a
+# verification or a new primary written while the job ran stays.
+PEPPOL_FIELDS = (
+    "send",
+    "receive",
+    "directory",
+    "document_types",
+    "target",
+    "last_error",
+    "peppol_updated_at",
+)
+
+
 class ReceivePrompt(StrEnum):
     """Whether to ask, after login, if the organisation should also receive e-invoices."""
 

@@ -33,7 +33,7 @@ from onboarding.adapters.repositories.jobs import job_put
 from onboarding.domain import errors
 from onboarding.domain.identifiers import participant_key
 from onboarding.domain.models import Environment
-from onboarding.domain.organisations import Organisation, OrganisationStatus
+from onboarding.domain.organisations import PEPPOL_FIELDS, Organisation, OrganisationStatus
 from onboarding.domain.registration import RegistrationJob
 
 IN_REVIEW = "pending"
@@ -83,34 +83,44 @@ def organisation_put(organisation: Organisation, *, previous_version: int | None
 
 
 def participant_update(organisation: Organisation, participant_id: str, job_id: str) -> Update:
-    """Only one identifier's new Peppol state (from ``organisation``), provided the stored
-    organisation still has it at the same place with ``job_id`` as its latest job. A
-    registration job writes this, not the whole organisation, so jobs of one organisation's
-    identifiers never conflict with each other; the version still moves on, so a writer that
-    read the organisation before sees the change (and retries)."""
+    """Only one identifier's Peppol state (as ``organisation`` has it), provided the stored
+    organisation still has that identifier at the same place with ``job_id`` as its latest
+    job. A registration job writes this, not the whole organisation, so jobs of one
+    organisation's identifiers never conflict with each other; the version still moves on, so
+    a writer that read the organisation before sees the change (and retries)."""
     key = participant_id.lower()
     index, identifier = next(
         (i, found) for i, found in enumerate(organisation.identifiers) if found.participant_id.lower() == key
     )
+    dumped = identifier.model_dump(mode="json")
+    names = {
+        "#ids": "identifiers",
+        "#pid": "participant_id",
+        "#job": "job_id",
+        "#updated": "updated_at",
+        "#v": "version",
+    }
+    values: dict[str, Any] = {
+        ":updated": organisation.updated_at.isoformat(),
+        ":one": 1,
+        ":pid": identifier.participant_id,
+        ":job": job_id,
+    }
+    sets, removes = ["#updated = :updated", "#v = #v + :one"], []
+    for number, name in enumerate(PEPPOL_FIELDS):
+        names[f"#f{number}"] = name
+        if dumped[name] is None:
+            removes.append(f"#ids[{index}].#f{number}")
+        else:
+            sets.append(f"#ids[{index}].#f{number} = :f{number}")
+            values[f":f{number}"] = dumped[name]
     pk, sk = organisation_key(organisation.environment_id, organisation.id)
     return Update(
         pk,
         sk,
-        f"SET #ids[{index}] = :identifier, #updated = :updated, #v = #v + :one",
-        {
-            "#ids": "identifiers",
-            "#pid": "participant_id",
-            "#job": "job_id",
-            "#updated": "updated_at",
-            "#v": "version",
-        },
-        {
-            ":identifier": identifier.model_dump(mode="json"),
-            ":updated": organisation.updated_at.isoformat(),
-            ":one": 1,
-            ":pid": identifier.participant_id,
-            ":job": job_id,
-        },
+        "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else ""),
+        names,
+        values,
         condition=f"#ids[{index}].#pid = :pid AND #ids[{index}].#job = :job",
     )
 
