@@ -16,6 +16,7 @@ import json
 import sys
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +44,12 @@ class BatchOutcome:
 
 
 def _invoke(spec: FunctionSpec, event: dict[str, Any]) -> Any:
-    return router.handler(spec.name)(event, LambdaContext(spec.name, spec.timeout_seconds))
+    """The function's handler, on a thread of its own as in Lambda: the caller's thread may run
+    an event loop (a test process driving a browser), where the worker could not run its own."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=spec.name) as thread:
+        return thread.submit(
+            router.handler(spec.name), event, LambdaContext(spec.name, spec.timeout_seconds)
+        ).result()
 
 
 class QueueEventSource:
