@@ -53,8 +53,10 @@ def test_a_refused_request_is_not_remembered(local_aws: Any, email: str) -> None
 
 
 def test_a_key_still_in_progress_is_409_with_retry_after(local_aws: Any, email: str, service: Any) -> None:
+    from onboarding.web.idempotency import public_scope
+
     token, username, key = sign_up(local_aws, email), f"idem-{uuid.uuid4().hex[:8]}", str(uuid.uuid4())
-    IdempotencyRepository(service.signups.table).begin("public", key, "another request", now())
+    IdempotencyRepository(service.signups.table).begin(public_scope(token), key, "another request", now())
     busy = _complete(token, username, key)
     assert busy["statusCode"] == 409  # the record's request differs, and it is not finished
     assert body_of(busy)["error"]["code"] in {"idempotency_key_reused", "idempotency_in_progress"}
@@ -66,8 +68,8 @@ def test_a_key_in_progress_for_the_same_request_asks_to_retry(
     from onboarding.web import idempotency
 
     token, username, key = sign_up(local_aws, email), f"idem-{uuid.uuid4().hex[:8]}", str(uuid.uuid4())
-    monkeypatch.setattr(idempotency, "_fingerprint", lambda app: "fixed")
-    IdempotencyRepository(service.signups.table).begin("public", key, "fixed", now())
+    monkeypatch.setattr(idempotency, "fingerprint", lambda app: "fixed")
+    IdempotencyRepository(service.signups.table).begin(idempotency.public_scope(token), key, "fixed", now())
     busy = _complete(token, username, key)
     assert busy["statusCode"] == 409 and body_of(busy)["error"]["code"] == "idempotency_in_progress"
     assert header(busy, "Retry-After") == "2"

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
 from onboarding.domain.models import Language, Notifications
 from onboarding.domain.rules import PASSWORD_MAX_LENGTH, TOKEN_PATTERN, USERNAME_PATTERN
-from onboarding.web.schemas import Email, RequestBody
+from onboarding.web.schemas import NOT_NULL, TEXT_PATTERN, Email, JsonTrue, RequestBody, Text
 
 Token = Annotated[str, StringConstraints(pattern=TOKEN_PATTERN), Field(description="The token from the link")]
 
@@ -34,6 +35,7 @@ class ActivationCheckRequest(RequestBody):
 class ActivationInfo(BaseModel):
     email: str
     expires_at: str
+    language: Language = Field(description="The language chosen at sign-up: the page speaks it")
 
 
 class ActivationCompleteRequest(RequestBody):
@@ -46,13 +48,11 @@ class ActivationCompleteRequest(RequestBody):
     password: Annotated[
         str,
         StringConstraints(min_length=1, max_length=PASSWORD_MAX_LENGTH),
-        Field(description="At least 12 characters, not a common password"),
+        Field(description="At least 12 characters, not a common password, no control characters"),
     ]
-    accept_terms: Literal[True] = Field(description="Must be true: the terms are accepted")
-    terms_version: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    environment_name: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None
-    ) = None
+    accept_terms: JsonTrue = Field(description="Must be JSON true: the terms are accepted")
+    terms_version: Annotated[Text, Field(min_length=1, max_length=64)]
+    environment_name: Annotated[Text, Field(min_length=1, max_length=100)] | None = None
 
 
 class UserRef(BaseModel):
@@ -78,7 +78,9 @@ class TermsInfo(BaseModel):
 
 class LoginRequest(RequestBody):
     username: Annotated[
-        str, StringConstraints(min_length=1, max_length=254), Field(description="Username or email address")
+        str,
+        StringConstraints(min_length=1, max_length=254, pattern=TEXT_PATTERN),
+        Field(description="Username or email address"),
     ]
     password: Annotated[str, StringConstraints(min_length=1, max_length=PASSWORD_MAX_LENGTH)]
 
@@ -132,13 +134,16 @@ class Me(BaseModel):
 
 
 class MeUpdate(RequestBody):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
-    language: Language | None = None
-    notifications: Notifications | None = None
+    """Only the fields given change. ``name`` may be ``null`` (it clears the name); language
+    and notifications always have a value, so ``null`` is 422 for them."""
+
+    name: Annotated[Text, Field(max_length=200)] | None = None
+    language: Annotated[Language | SkipJsonSchema[None], NOT_NULL] = None
+    notifications: Annotated[Notifications | SkipJsonSchema[None], NOT_NULL] = None
 
 
 class TermsAcceptRequest(RequestBody):
-    version: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    version: Annotated[Text, Field(min_length=1, max_length=64)]
 
 
 class Credit(BaseModel):

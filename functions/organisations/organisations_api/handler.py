@@ -28,6 +28,7 @@ from onboarding.settings import get_settings
 from onboarding.web.app import COGNITO, create_app, resolve
 from onboarding.web.caller import Caller, caller_from_event
 from onboarding.web.idempotency import IDEMPOTENCY_KEY, idempotent
+from onboarding.web.language import speak
 from onboarding.web.schemas import BODY_ERRORS, documented
 from organisations_api.models import (
     KVK_NUMBER_PATTERN,
@@ -52,6 +53,7 @@ from organisations_api.models import (
     ReceivingOut,
     ReceivingRequest,
     ReceivingStatusOut,
+    ReviewedIdentifierOut,
     SearchResultOut,
     VerificationOut,
 )
@@ -63,6 +65,12 @@ OrganisationId = Annotated[str, Path(min_length=1, max_length=64)]
 ParticipantId = Annotated[
     str, Path(min_length=3, max_length=160, description="0106:12345678 (':' may be %3A)")
 ]
+
+
+def _participant(raw: str) -> str:
+    """API Gateway (REST) hands a path parameter on as sent, percent-encoded: decoded here, once
+    (``0106%3A1`` is ``0106:1``; ``0106%253A1`` is ``0106%3A1``, which no identifier is)."""
+    return unquote(raw)
 
 
 @lru_cache(maxsize=1)
@@ -96,14 +104,21 @@ def _caller() -> Caller:
 
 
 def _user() -> User:
-    return signed_in_user(_users(), _caller().username, terms_version=get_settings().terms.version)
+    return signed_in_user(
+        _users(),
+        _caller().username,
+        terms_version=get_settings().terms.version,
+        on_found=lambda user: speak(app, user.language),
+    )
 
 
 def _operator() -> User:
-    """Operators' routes answer 403 to anyone else, before anything else."""
+    """Operators' routes answer 403 to anyone else: after the account (a token without one is
+    401, as on every route), before anything else."""
+    user = _user()
     if not _caller().in_group(get_settings().identity.operators_group):
-        raise errors.Forbidden("Only platform operators may do this.")
-    return _user()
+        raise errors.OperatorsOnly
+    return user
 
 
 def _idempotent() -> Any:
@@ -228,7 +243,7 @@ def get_organisation(organisation_id: OrganisationId) -> OrganisationOut:
     responses=documented(200, OrganisationOut, *BODY_ERRORS, 401, 403, 404, 409),
 )
 def update_organisation(organisation_id: OrganisationId, body: OrganisationUpdate) -> OrganisationOut:
-    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    changes = body.model_dump(exclude_unset=True)  # a null contact (or part of it) clears it
     return _out(service().update(_user(), organisation_id, changes))
 
 
@@ -269,7 +284,7 @@ def add_identifier(
     responses=documented(204, None, 401, 403, 404, 409, description="Removed"),
 )
 def remove_identifier(organisation_id: OrganisationId, participant_id: ParticipantId) -> Response[None]:
-    service().remove_identifier(_user(), organisation_id, unquote(participant_id))
+    service().remove_identifier(_user(), organisation_id, _participant(participant_id))
     return Response(status_code=204, body=None)
 
 
@@ -281,7 +296,7 @@ def remove_identifier(organisation_id: OrganisationId, participant_id: Participa
     responses=documented(200, VerificationOut, 401, 403, 404, 422),
 )
 def verify_identifier(organisation_id: OrganisationId, participant_id: ParticipantId) -> VerificationOut:
-    result = service().verify_identifier(_user(), organisation_id, unquote(participant_id))
+    result = service().verify_identifier(_user(), organisation_id, _participant(participant_id))
     return VerificationOut(
         verification=result.verification.value,
         source=result.source,  # type: ignore[arg-type]
@@ -335,7 +350,7 @@ def answer_receive_prompt(organisation_id: OrganisationId, body: ReceivePromptRe
     "/admin/activation-requests",
     tags=ADMIN_TAG,
     security=COGNITO,
-    summary="Organisations waiting for an activation review, oldest first",
+    summary="Organisations waiting for an activation review, oldest first, with what is approved",
     responses=documented(200, list[ActivationRequestOut], 401, 403),
 )
 def activation_requests() -> list[ActivationRequestOut]:
@@ -347,6 +362,20 @@ def activation_requests() -> list[ActivationRequestOut]:
             name=o.name,
             method=o.activation.method,
             requested_at=o.activation.requested_at,
+            country=o.country,
+            kvk_number=o.kvk_number,
+            identifiers=[
+                ReviewedIdentifierOut(
+                    scheme=i.scheme,
+                    value=i.value,
+                    participant_id=i.participant_id,
+                    primary=i.primary,
+                    verification=i.verification.value,
+                    verification_source=i.verification_source,
+                    verified_at=i.verified_at,
+                )
+                for i in o.identifiers
+            ],
         )
         for o in service().activation_requests()
         if o.activation

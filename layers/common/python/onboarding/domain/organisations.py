@@ -77,6 +77,12 @@ class Identifier(BaseModel):
         return self.send in ON_PEPPOL or self.receive in ON_PEPPOL
 
 
+def kvk_number_of(identifiers: tuple[Identifier, ...]) -> str | None:
+    """An organisation's KvK number is the value of its (first) 0106 identifier: never a
+    number it no longer claims, and none once that identifier is gone."""
+    return next((i.value for i in identifiers if i.scheme == "0106"), None)
+
+
 class Receiving(BaseModel):
     model_config = ConfigDict(frozen=True)
     enabled: bool = False
