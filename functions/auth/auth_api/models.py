@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
-from pydantic.json_schema import SkipJsonSchema
 
 from onboarding.domain.models import Language, Notifications
 from onboarding.domain.rules import PASSWORD_MAX_LENGTH, TOKEN_PATTERN, USERNAME_PATTERN
@@ -138,8 +137,8 @@ class MeUpdate(RequestBody):
     and notifications always have a value, so ``null`` is 422 for them."""
 
     name: Annotated[Text, Field(max_length=200)] | None = None
-    language: Annotated[Language | SkipJsonSchema[None], NOT_NULL] = None
-    notifications: Annotated[Notifications | SkipJsonSchema[None], NOT_NULL] = None
+    language: Annotated[Language | None, NOT_NULL] = None
+    notifications: Annotated[Notifications | None, NOT_NULL] = None
 
 
 class TermsAcceptRequest(RequestBody):

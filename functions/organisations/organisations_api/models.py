@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
-from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
 from onboarding.web.schemas import NOT_NULL, Country, Email, RequestBody, Text
@@ -85,8 +84,8 @@ class OrganisationUpdate(RequestBody):
     """Only the fields given change. ``contact`` (or a part of it) may be ``null``, which
     clears it; an organisation always has a name and an address, so ``null`` is 422 for them."""
 
-    name: Annotated[Name | SkipJsonSchema[None], NOT_NULL] = None
-    address: Annotated[AddressIn | SkipJsonSchema[None], NOT_NULL] = None
+    name: Annotated[Name | None, NOT_NULL] = None
+    address: Annotated[AddressIn | None, NOT_NULL] = None
     contact: ContactIn | None = None
 
 

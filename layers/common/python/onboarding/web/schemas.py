@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    StringConstraints,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from onboarding.domain.countries import COUNTRY_CODES
 
@@ -61,10 +71,26 @@ def _not_null(value: Any) -> Any:
     return value
 
 
-# For a PATCH field that may be left out but never emptied:
-# ``name: Annotated[Name | SkipJsonSchema[None], NOT_NULL] = None``: absent keeps the value,
-# ``null`` is 422, and the OpenAPI document does not offer null.
-NOT_NULL = BeforeValidator(_not_null)
+class _NotNull:
+    """For a PATCH field that may be left out but never emptied:
+    ``name: Annotated[Name | None, NOT_NULL] = None``. Absent keeps the value, ``null`` is 422,
+    and the OpenAPI document does not offer null."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_before_validator_function(_not_null, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        alternatives = [s for s in json_schema.get("anyOf", []) if s.get("type") != "null"]
+        if len(alternatives) == 1:
+            del json_schema["anyOf"]
+            json_schema.update(alternatives[0])
+        return json_schema
+
+
+NOT_NULL = _NotNull()
 
 
 def _json_true(value: Any) -> Any:
