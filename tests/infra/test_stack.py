@@ -172,6 +172,7 @@ def test_functions_run_python_312_on_arm_with_the_layer_and_json_logs(synthesize
                         "CORS_ALLOWED_ORIGINS": "http://localhost:5173",
                         "CORS_ALLOWED_HEADERS": "Authorization,Content-Type,Idempotency-Key,Accept-Language",
                         "KVK_BASE_URL": "https://api.kvk.nl/test",
+                        "TERMS_URL": "https://example.org/terms/2026-01",  # the stage's terms_url
                     }
                 )
             },

@@ -272,3 +272,33 @@ def test_a_token_without_an_account_is_401_everywhere(admin: Account, groups: st
         assert response["statusCode"] == 401, (path, response["body"])
     # An account that is no operator is still 403.
     assert admin.call("GET", "/admin/activation-requests")["statusCode"] == 403
+
+
+# --- 13: what the schema forbids by length is a validation error, never a body too large ------------
+def _length_bounded_fields() -> list[tuple[str, str, str, int]]:
+    schemas = OPENAPI["components"]["schemas"]
+    found = []
+    for method, path in BODY_ROUTES:
+        content = OPENAPI["paths"][path][method.lower()]["requestBody"]["content"]["application/json"]
+        schema = content["schema"]
+        if "$ref" in schema:
+            schema = schemas[schema["$ref"].rsplit("/", 1)[-1]]
+        for name, field in schema.get("properties", {}).items():
+            for option in field.get("anyOf", [field]):
+                if option.get("type") == "string" and "maxLength" in option:
+                    found.append((method, path, name, int(option["maxLength"])))
+    return found
+
+
+def test_every_length_bound_is_found() -> None:
+    assert ("POST", "/auth/token/refresh", "refresh_token", 4096) in _length_bounded_fields()
+
+
+@pytest.mark.parametrize(("method", "path", "name", "max_length"), _length_bounded_fields())
+def test_a_string_one_longer_than_the_schema_allows_is_422_not_413(
+    someone: Account, method: str, path: str, name: str, max_length: int
+) -> None:
+    # The widest character: JSON-escaped as a surrogate pair, 12 bytes.
+    body = json.dumps({name: "\U0001f600" * (max_length + 1)}, ensure_ascii=True)
+    response = call(method, _concrete(path), raw_body=body, claims=someone.claims)
+    assert response["statusCode"] == 422, (method, path, name, response["statusCode"])

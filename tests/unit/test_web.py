@@ -144,3 +144,25 @@ def test_refusals_before_parsing_speak_the_requests_language() -> None:
     }
     english = precheck({**event, "headers": {**event["headers"], "Accept-Language": "en"}})
     assert english is not None and "Send the body" in json.loads(english["body"])["error"]["message"]
+
+
+# --- Issue 8, item 10: a path parameter is decoded exactly once --------------------------------------
+@pytest.mark.parametrize(
+    ("sent", "decoded"),
+    [
+        ("0106%3A12345678", "0106:12345678"),
+        ("0106%253A12345678", "0106%3A12345678"),
+        ("a%2Fb", "a%2Fb"),  # a slash never joins two segments
+        ("%C3%A9", "\u00e9"),
+        ("plain", "plain"),
+    ],
+)
+def test_path_and_path_parameters_are_decoded_once(sent: str, decoded: str) -> None:
+    from onboarding.web.app import decoded_path
+
+    event = {"path": f"/organisations/o1/identifiers/{sent}", "pathParameters": {"participant_id": sent}}
+    assert decoded_path(event) == {
+        "path": f"/organisations/o1/identifiers/{decoded}",
+        "pathParameters": {"participant_id": decoded},
+    }
+    assert event["pathParameters"] == {"participant_id": sent}  # the original event is left alone

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import Annotated, Any, Literal
-from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
@@ -62,15 +61,10 @@ from organisations_api.service import IdentifierInput, OrganisationService
 app = create_app()
 TAG, ADMIN_TAG = ["Organisations"], ["Operators"]
 OrganisationId = Annotated[str, Path(min_length=1, max_length=64)]
+# Path parameters arrive decoded once (onboarding.web.app.decoded_path): ':' may be sent as %3A.
 ParticipantId = Annotated[
     str, Path(min_length=3, max_length=160, description="0106:12345678 (':' may be %3A)")
 ]
-
-
-def _participant(raw: str) -> str:
-    """API Gateway (REST) hands a path parameter on as sent, percent-encoded: decoded here, once
-    (``0106%3A1`` is ``0106:1``; ``0106%253A1`` is ``0106%3A1``, which no identifier is)."""
-    return unquote(raw)
 
 
 @lru_cache(maxsize=1)
@@ -284,7 +278,7 @@ def add_identifier(
     responses=documented(204, None, 401, 403, 404, 409, description="Removed"),
 )
 def remove_identifier(organisation_id: OrganisationId, participant_id: ParticipantId) -> Response[None]:
-    service().remove_identifier(_user(), organisation_id, _participant(participant_id))
+    service().remove_identifier(_user(), organisation_id, participant_id)
     return Response(status_code=204, body=None)
 
 
@@ -296,7 +290,7 @@ def remove_identifier(organisation_id: OrganisationId, participant_id: Participa
     responses=documented(200, VerificationOut, 401, 403, 404, 422),
 )
 def verify_identifier(organisation_id: OrganisationId, participant_id: ParticipantId) -> VerificationOut:
-    result = service().verify_identifier(_user(), organisation_id, _participant(participant_id))
+    result = service().verify_identifier(_user(), organisation_id, participant_id)
     return VerificationOut(
         verification=result.verification.value,
         source=result.source,  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
 
@@ -118,6 +119,26 @@ def _with_charset(response: dict[str, Any]) -> dict[str, Any]:
     return response
 
 
+def _decode_once(text: str) -> str:
+    # "/" stays encoded, so that a parameter never spans two path segments.
+    return unquote(text.replace("%2F", "%252F").replace("%2f", "%252f"))
+
+
+def decoded_path(event: dict[str, Any]) -> dict[str, Any]:
+    """API Gateway REST passes ``path`` and ``pathParameters`` percent-encoded as the client
+    sent them. They are decoded here, once, before routing, so that parameters are validated and
+    used decoded (``0106%3A1`` is ``0106:1``; ``0106%253A1`` is the literal ``0106%3A1``)."""
+    path = event.get("path")
+    if not isinstance(path, str) or "%" not in path:
+        return event
+    parameters = event.get("pathParameters") or None
+    return {
+        **event,
+        "path": _decode_once(path),
+        "pathParameters": {k: _decode_once(v) for k, v in parameters.items()} if parameters else parameters,
+    }
+
+
 def resolve(
     app: APIGatewayRestResolver,
     event: dict[str, Any],
@@ -129,4 +150,4 @@ def resolve(
         return refused
     if on_request:
         on_request()
-    return _with_charset(app.resolve(event, context))
+    return _with_charset(app.resolve(decoded_path(event), context))
