@@ -16,8 +16,8 @@ from tests.support.events import body_of, header
 from tests.support.flows import PASSWORD, call, login, sign_up
 
 
-def _complete(token: str, username: str, key: str | None, **change: Any) -> dict[str, Any]:
-    body = {
+def _activation(token: str, username: str, **change: Any) -> dict[str, Any]:
+    return {
         "token": token,
         "username": username,
         "password": PASSWORD,
@@ -25,6 +25,10 @@ def _complete(token: str, username: str, key: str | None, **change: Any) -> dict
         "terms_version": CURRENT_TERMS_VERSION,
         **change,
     }
+
+
+def _complete(token: str, username: str, key: str | None, **change: Any) -> dict[str, Any]:
+    body = _activation(token, username, **change)
     return call(
         "POST", "/auth/activation/complete", body=body, headers={"Idempotency-Key": key} if key else {}
     )
@@ -126,13 +130,7 @@ def test_no_password_token_or_link_reaches_the_logs(local_aws: Any, email: str) 
 # --- Issue 8, item 4: the same request is the same parsed body; strangers' keys never meet ---------
 def test_the_same_body_re_serialised_is_the_same_request(local_aws: Any, email: str) -> None:
     token, username, key = sign_up(local_aws, email), f"idem-{uuid.uuid4().hex[:8]}", str(uuid.uuid4())
-    body = {
-        "token": token,
-        "username": username,
-        "password": PASSWORD,
-        "accept_terms": True,
-        "terms_version": CURRENT_TERMS_VERSION,
-    }
+    body = _activation(token, username)
     headers = {"Idempotency-Key": key}
     first = call("POST", "/auth/activation/complete", raw_body=json.dumps(body), headers=headers)
     reordered = json.dumps(dict(reversed(body.items())), indent=4)
@@ -156,13 +154,7 @@ def test_keys_sent_before_login_by_two_strangers_never_meet(local_aws: Any) -> N
 
 def test_a_retry_from_another_network_still_finds_its_first_answer(local_aws: Any, email: str) -> None:
     token, username, key = sign_up(local_aws, email), f"idem-{uuid.uuid4().hex[:8]}", str(uuid.uuid4())
-    body = {
-        "token": token,
-        "username": username,
-        "password": PASSWORD,
-        "accept_terms": True,
-        "terms_version": CURRENT_TERMS_VERSION,
-    }
+    body = _activation(token, username)
     headers = {"Idempotency-Key": key}
     first = call("POST", "/auth/activation/complete", body=body, headers=headers, source_ip="198.51.100.1")
     again = call("POST", "/auth/activation/complete", body=body, headers=headers, source_ip="203.0.113.9")
