@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -225,6 +226,17 @@ def test_a_vies_answer_without_valid_is_inconclusive_and_says_why() -> None:
 SCHEMAS = Path(__file__).resolve().parents[2] / "infra/local/schemas"
 
 
+@cache
+def _kvk_spec(name: str) -> Any:
+    import json
+
+    from openapi_core import Config, OpenAPI
+
+    # HAL is JSON: openapi-core is told so (it knows only application/json by name).
+    config = Config(extra_media_type_deserializers={"application/hal+json": json.loads})
+    return OpenAPI.from_file_path(str(SCHEMAS / f"kvk/{name}-openapi.yaml"), config=config)
+
+
 def _kvk_requests() -> list[tuple[str, str]]:
     """(spec, sandbox path and query) for every kind of answer the KvK sandbox gives."""
     from infra.local.sandboxes import KVK_COMPANIES, KVK_FAILING
@@ -243,17 +255,12 @@ def _kvk_requests() -> list[tuple[str, str]]:
 def test_every_kvk_sandbox_answer_keeps_to_the_kvk_specification(
     sandboxes: Sandboxes, spec: str, path: str, with_key: bool
 ) -> None:
-    import json
-
     import httpx
-    from openapi_core import Config, OpenAPI
     from openapi_core.testing import MockRequest, MockResponse
 
     headers = {"apikey": "sandbox", "Accept": "application/hal+json"} if with_key else {}
     answer = httpx.get(f"{sandboxes.url}/kvk{path}", headers=headers, trust_env=False)
-    # HAL is JSON: openapi-core is told so (it knows only application/json by name).
-    config = Config(extra_media_type_deserializers={"application/hal+json": json.loads})
-    openapi = OpenAPI.from_file_path(str(SCHEMAS / f"kvk/{spec}-openapi.yaml"), config=config)
+    openapi = _kvk_spec(spec)
     version = "v2" if spec == "zoeken" else "v1"
     route, _, query = path.partition("?")
     request = MockRequest(
