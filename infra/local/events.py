@@ -2,7 +2,12 @@
 the tests: API Gateway REST (v1) proxy events, shaped after an event captured from API Gateway
 (``samples/apigw_rest_proxy.json``); SQS event batches from messages as ``ReceiveMessage``
 returns them, shaped after Lambda's SQS (FIFO) event (``samples/sqs_fifo_event.json``);
-EventBridge scheduled events; and the Lambda context object."""
+EventBridge scheduled events; and the Lambda context object.
+
+Percent-encoding as API Gateway REST passes it on (live captures of REST proxy events): ``path``,
+``requestContext.path`` and ``pathParameters`` keep the encoding the client sent (``/a%3Ab``
+stays ``/a%3Ab``; ``%253A`` stays ``%253A``); query string parameters arrive decoded. So a
+handler decodes a path parameter exactly once. (HTTP APIs decode the path; this is not one.)"""
 
 from __future__ import annotations
 
@@ -50,13 +55,13 @@ def api_event(
     stage: str = "local",
 ) -> dict[str, Any]:
     """The event API Gateway sends for ``method raw_path`` (query string included, percent
-    encoding as on the wire). ``resource`` is the route's template (path parameters come from
-    it); ``claims`` are what the Cognito authorizer passes on (as strings); ``headers`` default
-    to the captured event's."""
+    encoding as on the wire, and kept in the path). ``resource`` is the route's template (path
+    parameters come from it); ``claims`` are what the Cognito authorizer passes on (as strings);
+    ``headers`` default to the captured event's."""
     event = copy.deepcopy(_sample("apigw_rest_proxy.json"))
     split = urlsplit(raw_path)
-    path = unquote(split.path)
-    resource = resource or path
+    path = split.path  # as sent: API Gateway REST does not decode it
+    resource = resource or unquote(path)
     query = parse_qs(split.query, keep_blank_values=True)
     pairs = (
         list(headers.items() if isinstance(headers, Mapping) else headers) if headers is not None else None

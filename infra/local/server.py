@@ -50,6 +50,14 @@ def _gateway_error(status: int, code: str, message: str) -> tuple[int, dict[str,
     return status, dict(GATEWAY_JSON), json.dumps(body).encode()
 
 
+class _HttpServer(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5: a burst of connections while the handlers hold
+    # the GIL overflowed it and clients saw "connection reset". Tests and users drive the local
+    # platform in parallel; the functions behind it still take one event at a time.
+    request_queue_size = 1024
+    daemon_threads = True
+
+
 class LocalFunction:
     """One "container" of a function: like Lambda, it handles one event at a time."""
 
@@ -251,7 +259,7 @@ class LocalServer:
             os.environ.setdefault(name, default)
         self.emulator = None if endpoint_url else LocalAws().start()
         endpoint = endpoint_url or self.emulator.endpoint_url  # type: ignore[union-attr]
-        self.httpd = ThreadingHTTPServer((host, port), BaseHTTPRequestHandler)
+        self.httpd = _HttpServer((host, port), BaseHTTPRequestHandler)
         self.url = f"http://{host}:{self.httpd.server_address[1]}"
         self.resources = bootstrap(endpoint)
         # KvK and VIES sandboxes, unless the environment points at real ones.
@@ -272,7 +280,6 @@ class LocalServer:
             outage=self.emulator.outage if self.emulator else None,
         )
         self.httpd.RequestHandlerClass = make_handler(self.platform)
-        self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
         self.background = self._background(quiet=quiet)
 

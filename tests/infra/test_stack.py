@@ -126,6 +126,8 @@ def test_wrong_methods_get_405_from_a_mock(synthesized: dict[str, Any]) -> None:
         response = mock["Properties"]["Integration"]["IntegrationResponses"][0]
         assert response["StatusCode"] == "405"
         assert "method_not_allowed" in response["ResponseTemplates"]["application/json"]
+        content_type = response["ResponseParameters"]["method.response.header.Content-Type"]
+        assert content_type == "'application/json; charset=utf-8'"
 
 
 def test_gateway_answers_use_the_error_shape_and_an_unknown_path_is_404(synthesized: dict[str, Any]) -> None:
@@ -140,6 +142,8 @@ def test_gateway_answers_use_the_error_shape_and_an_unknown_path_is_404(synthesi
     for props in responses.values():
         body = props["ResponseTemplates"]["application/json"]
         assert body.startswith('{"error": {"code": "') and '"details": []' in body
+        content_type = props["ResponseParameters"]["gatewayresponse.header.Content-Type"]
+        assert content_type == "'application/json; charset=utf-8'"
 
 
 def test_stage_throttles_logs_and_tightens_sign_up(synthesized: dict[str, Any]) -> None:
@@ -172,6 +176,7 @@ def test_functions_run_python_312_on_arm_with_the_layer_and_json_logs(synthesize
                         "CORS_ALLOWED_ORIGINS": "http://localhost:5173",
                         "CORS_ALLOWED_HEADERS": "Authorization,Content-Type,Idempotency-Key,Accept-Language",
                         "KVK_BASE_URL": "https://api.kvk.nl/test",
+                        "TERMS_URL": "https://example.org/terms/2026-01",  # the stage's terms_url
                     }
                 )
             },

@@ -34,14 +34,20 @@ def test_binary_bodies_travel_base64_encoded() -> None:
     assert event["requestContext"]["authorizer"]["claims"] == {"sub": "1"}
 
 
-def test_percent_encoded_paths_are_decoded_like_api_gateway() -> None:
-    event = api_event(
-        "GET",
-        "/organisations/1/peppol/0106%3A12345678",
-        headers=[],
-        resource="/organisations/{id}/peppol/{participant_id}",
-    )
-    assert event["path"] == "/organisations/1/peppol/0106:12345678"
+def test_percent_encoding_stays_in_the_path_and_its_parameters_like_api_gateway_rest() -> None:
+    """As in live captures of REST proxy events: path and pathParameters as sent, once encoded
+    or twice; the query string decoded."""
+    for sent in ("0106%3A12345678", "0106%253A12345678"):
+        event = api_event(
+            "GET",
+            f"/organisations/1/peppol/{sent}?name=a%20b",
+            headers=[],
+            resource="/organisations/{id}/peppol/{participant_id}",
+        )
+        assert event["path"] == f"/organisations/1/peppol/{sent}"
+        assert event["requestContext"]["path"] == f"/local/organisations/1/peppol/{sent}"
+        assert event["pathParameters"] == {"id": "1", "participant_id": sent}
+        assert event["queryStringParameters"] == {"name": "a b"}
 
 
 def test_path_parameters_are_extracted_from_the_template() -> None:

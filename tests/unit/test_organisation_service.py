@@ -380,3 +380,81 @@ def test_credit_top_ups_are_kept_in_a_ledger_newest_first(world: World, service:
     ]
     with pytest.raises(errors.EnvironmentNotFound):
         service.add_credit("operator-1", "no-such-environment", 100)
+
+
+# --- Issue 8: look-alike identifiers and review integrity -----------------------------------------
+FULL_WIDTH = str.maketrans("0123456789", "\uff10\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19")
+ARABIC_INDIC = str.maketrans("0123456789", "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669")
+
+
+@pytest.mark.parametrize("digits", [FULL_WIDTH, ARABIC_INDIC])
+def test_look_alike_digits_never_claim_an_identifier_again(
+    world: World, service: Any, admin: User, digits: dict[int, str]
+) -> None:
+    _by_hand(service, admin, ("0106", "68750110"))
+    other = _user(world)
+    for given in (("0106", "68750110".translate(digits)), ("0190", "00000001820029336000".translate(digits))):
+        with pytest.raises(errors.InvalidInput) as refused:
+            _by_hand(service, other, given)
+        assert refused.value.code == "invalid_identifier_format"
+    with pytest.raises(errors.InvalidInput):
+        service.create_from_kvk(other, "68750110".translate(digits))
+    assert all(key.isascii() for key in world.memory.claims)
+
+
+def test_what_the_kvk_answers_is_never_claimed_in_place_of_the_number_asked_for(
+    world: World, service: Any, admin: User
+) -> None:
+    from onboarding.domain.ports import KvkProfile
+
+    world.kvk.profiles["69599068"] = KvkProfile(
+        "\uff16\uff19\uff15\uff19\uff19\uff10\uff16\uff18",
+        "Look-alike BV",
+        None,
+        None,
+        None,
+        None,
+        None,
+        "NL",
+        True,
+    )
+    with pytest.raises(errors.KvkUnavailable):
+        service.create_from_kvk(admin, "69599068")
+    assert not world.memory.claims
+
+
+def test_identifiers_cannot_change_while_the_activation_is_reviewed(
+    world: World, service: Any, admin: User
+) -> None:
+    from organisations_api.service import IdentifierInput
+
+    organisation = _by_hand(service, admin, ("0106", "68750110"))
+    service.request_activation(admin, organisation.id, "manual_review")
+    with pytest.raises(errors.IdentifiersLockedDuringReview) as refused:
+        service.remove_identifier(admin, organisation.id, "0106:68750110")
+    assert (refused.value.status, refused.value.code) == (409, "activation_pending")
+    with pytest.raises(errors.IdentifiersLockedDuringReview):
+        service.add_identifier(admin, organisation.id, IdentifierInput("0088", "8712345678906"))
+    assert world.memory.claims == {"0106:68750110": organisation.id}
+    assert service.get(admin, organisation.id).kvk_number == "68750110"
+
+
+def test_the_kvk_number_shown_is_always_one_that_is_claimed(world: World, service: Any, admin: User) -> None:
+    from organisations_api.service import IdentifierInput
+
+    organisation = _by_hand(service, admin, ("0190", "00000001820029336000"), ("0106", "68750110"))
+    assert organisation.kvk_number == "68750110"
+    service.remove_identifier(admin, organisation.id, "0106:68750110")
+    assert service.get(admin, organisation.id).kvk_number is None
+    assert "0106:68750110" not in world.memory.claims
+    service.add_identifier(admin, organisation.id, IdentifierInput("NL:KVK", "6875 0110"))
+    assert service.get(admin, organisation.id).kvk_number == "68750110"
+
+
+def test_approval_still_needs_one_primary_identifier(world: World, service: Any, admin: User) -> None:
+    organisation = _by_hand(service, admin)
+    service.request_activation(admin, organisation.id, "manual_review")
+    stored = world.memory.organisations[organisation.id]
+    world.memory.organisations[organisation.id] = stored.model_copy(update={"identifiers": ()})
+    with pytest.raises(errors.PrimaryIdentifierRequired):
+        service.decide("operator-1", organisation.id, "approve", None)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import Annotated, Any, Literal
-from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
@@ -49,6 +48,7 @@ from organisations_api.models import (
     ReceivingOut,
     ReceivingRequest,
     ReceivingStatusOut,
+    ReviewedIdentifierOut,
     SearchResultOut,
     VerificationOut,
 )
@@ -57,6 +57,7 @@ from organisations_api.service import IdentifierInput, OrganisationService
 app = create_app()
 TAG, ADMIN_TAG = ["Organisations"], ["Operators"]
 OrganisationId = Annotated[str, Path(min_length=1, max_length=64)]
+# Path parameters arrive decoded once (onboarding.web.app.decoded_path): ':' may be sent as %3A.
 ParticipantId = Annotated[
     str, Path(min_length=3, max_length=160, description="0106:12345678 (':' may be %3A)")
 ]
@@ -214,7 +215,7 @@ def get_organisation(organisation_id: OrganisationId) -> OrganisationOut:
     responses=documented(200, OrganisationOut, *BODY_ERRORS, 401, 403, 404, 409),
 )
 def update_organisation(organisation_id: OrganisationId, body: OrganisationUpdate) -> OrganisationOut:
-    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    changes = body.model_dump(exclude_unset=True)  # a null contact (or part of it) clears it
     return _out(service().update(_user(), organisation_id, changes))
 
 
@@ -255,7 +256,7 @@ def add_identifier(
     responses=documented(204, None, 401, 403, 404, 409, description="Removed"),
 )
 def remove_identifier(organisation_id: OrganisationId, participant_id: ParticipantId) -> Response[None]:
-    service().remove_identifier(_user(), organisation_id, unquote(participant_id))
+    service().remove_identifier(_user(), organisation_id, participant_id)
     return Response(status_code=204, body=None)
 
 
@@ -267,7 +268,7 @@ def remove_identifier(organisation_id: OrganisationId, participant_id: Participa
     responses=documented(200, VerificationOut, 401, 403, 404, 422),
 )
 def verify_identifier(organisation_id: OrganisationId, participant_id: ParticipantId) -> VerificationOut:
-    result = service().verify_identifier(_user(), organisation_id, unquote(participant_id))
+    result = service().verify_identifier(_user(), organisation_id, participant_id)
     return VerificationOut(
         verification=result.verification.value,
         source=result.source,  # type: ignore[arg-type]
@@ -321,7 +322,7 @@ def answer_receive_prompt(organisation_id: OrganisationId, body: ReceivePromptRe
     "/admin/activation-requests",
     tags=ADMIN_TAG,
     security=COGNITO,
-    summary="Organisations waiting for an activation review, oldest first",
+    summary="Organisations waiting for an activation review, oldest first, with what is approved",
     responses=documented(200, list[ActivationRequestOut], 401, 403),
 )
 def activation_requests() -> list[ActivationRequestOut]:
@@ -333,6 +334,20 @@ def activation_requests() -> list[ActivationRequestOut]:
             name=o.name,
             method=o.activation.method,
             requested_at=o.activation.requested_at,
+            country=o.country,
+            kvk_number=o.kvk_number,
+            identifiers=[
+                ReviewedIdentifierOut(
+                    scheme=i.scheme,
+                    value=i.value,
+                    participant_id=i.participant_id,
+                    primary=i.primary,
+                    verification=i.verification.value,
+                    verification_source=i.verification_source,
+                    verified_at=i.verified_at,
+                )
+                for i in o.identifiers
+            ],
         )
         for o in service().activation_requests()
         if o.activation

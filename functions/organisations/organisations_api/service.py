@@ -27,6 +27,7 @@ from onboarding.domain.organisations import (
     PeppolTarget,
     ReceivePrompt,
     Verification,
+    kvk_number_of,
 )
 from onboarding.domain.peppol import DEFAULT_DOCUMENT_TYPE_KEYS
 from onboarding.domain.ports import (
@@ -73,7 +74,11 @@ class OrganisationService:
     # --- KvK search -------------------------------------------------------------------------
     def search(self, *, kvk_number: str | None, name: str | None) -> list[KvkSearchResult]:
         if bool(kvk_number) == bool(name):
-            raise errors.InvalidInput("query", "Search by either kvk_number or name.")
+            raise errors.InvalidInput(
+                "query",
+                "Search by either kvk_number or name.",
+                "Zoek op kvk_number of op name, niet op beide.",
+            )
         try:
             return self.kvk.search(kvk_number=kvk_number, name=name)
         except KvkUnavailable as exc:
@@ -82,19 +87,25 @@ class OrganisationService:
 
     # --- Organisations ----------------------------------------------------------------------
     def create_from_kvk(self, user: User, kvk_number: str) -> Organisation:
-        profile = self.kvk.profile(kvk_number)
+        requested = self._parse("body.kvk_number", IdentifierInput("0106", kvk_number), "NL")
+        profile = self.kvk.profile(requested.value)
         if profile is None:
             raise errors.KvkNotFound
+        if profile.kvk_number != requested.value:
+            # What is claimed is the number asked for, never text from an outside answer.
+            raise KvkUnavailable("answer for another KvK number")
         if not profile.active:
             raise errors.InvalidInput(
-                "body.kvk_number", "This organisation is no longer registered at the KvK."
+                "body.kvk_number",
+                "This organisation is no longer registered at the KvK.",
+                "Deze organisatie staat niet meer ingeschreven bij de KvK.",
             )
         require_admin(user)
         moment = self.clock()
         kvk_identifier = Identifier(
-            scheme="0106",
-            value=profile.kvk_number,
-            participant_id=f"0106:{profile.kvk_number}",
+            scheme=requested.scheme.icd,
+            value=requested.value,
+            participant_id=requested.participant_id,
             primary=True,
             verification=Verification.VERIFIED,
             verification_source="kvk",
@@ -106,7 +117,7 @@ class OrganisationService:
             name=profile.name,
             country="NL",
             address=_address(profile),
-            kvk_number=profile.kvk_number,
+            kvk_number=requested.value,
             rsin=profile.rsin,
             legal_form=profile.legal_form,
             identifiers=(kvk_identifier,),
@@ -128,10 +139,20 @@ class OrganisationService:
         parsed = [self._parse(f"body.identifiers.{i}", given, country) for i, given in enumerate(identifiers)]
         keys = [p.participant_id.lower() for p in parsed]
         if len(set(keys)) != len(keys):
-            raise errors.InvalidInput("body.identifiers", "The same identifier is given twice.")
+            raise errors.InvalidInput(
+                "body.identifiers",
+                "The same identifier is given twice.",
+                "Dezelfde identificatie staat er twee keer in.",
+            )
         _check_address_country(address, country)
         require_admin(user)
         moment = self.clock()
+        claimed = tuple(
+            Identifier(
+                scheme=p.scheme.icd, value=p.value, participant_id=p.participant_id, primary=index == 0
+            )
+            for index, p in enumerate(parsed)
+        )
         organisation = Organisation(
             id=str(uuid.uuid4()),
             environment_id=user.environment_id,
@@ -139,13 +160,8 @@ class OrganisationService:
             country=country,
             address=Address(**{**address, "country": country}),
             contact=Contact(**(contact or {})),
-            kvk_number=next((p.value for p in parsed if p.scheme.icd == "0106"), None),
-            identifiers=tuple(
-                Identifier(
-                    scheme=p.scheme.icd, value=p.value, participant_id=p.participant_id, primary=index == 0
-                )
-                for index, p in enumerate(parsed)
-            ),
+            kvk_number=kvk_number_of(claimed),
+            identifiers=claimed,
             created_at=moment,
             updated_at=moment,
         )
@@ -169,6 +185,8 @@ class OrganisationService:
         return self.organisations.in_environment(user.environment_id)
 
     def update(self, user: User, organisation_id: str, changes: dict[str, Any]) -> Organisation:
+        """Change what ``changes`` names; ``"contact": None`` clears the contact, a ``None``
+        inside it clears that part (the request model refuses ``None`` for name and address)."""
         organisation = self.get(user, organisation_id)
         require_admin(user)
         if not changes:
@@ -185,7 +203,8 @@ class OrganisationService:
             _check_address_country(changes["address"], organisation.country)
             update["address"] = Address(**{**changes["address"], "country": organisation.country})
         if "contact" in changes:
-            update["contact"] = organisation.contact.model_copy(update=changes["contact"])
+            given = changes["contact"]
+            update["contact"] = Contact() if given is None else organisation.contact.model_copy(update=given)
         return self._save(organisation, **update)
 
     def delete(self, user: User, organisation_id: str) -> None:
@@ -201,6 +220,8 @@ class OrganisationService:
         organisation = self.get(user, organisation_id)
         parsed = self._parse("body", given, organisation.country)
         require_admin(user)
+        if organisation.status is OrganisationStatus.PENDING_REVIEW:
+            raise errors.IdentifiersLockedDuringReview
         if organisation.identifier(parsed.participant_id.lower()):
             raise errors.IdentifierExists
         identifier = Identifier(
@@ -218,6 +239,8 @@ class OrganisationService:
         organisation = self.get(user, organisation_id)
         identifier = self._identifier_of(organisation, participant_id)
         require_admin(user)
+        if organisation.status is OrganisationStatus.PENDING_REVIEW:
+            raise errors.IdentifiersLockedDuringReview
         if identifier.on_peppol:
             raise errors.RegisteredOnPeppol(organisation.id, [identifier.participant_id])
         remaining = [i for i in organisation.identifiers if i.participant_id != identifier.participant_id]
@@ -238,6 +261,7 @@ class OrganisationService:
             raise errors.InvalidInput(
                 "participant_id",
                 f"There is no registry to verify a {parsed.scheme.name} against.",
+                f"Er is geen register om een {parsed.scheme.name_nl} tegen te controleren.",
                 code="verification_not_supported",
             )
         verified_at = self.clock() if result.verification is Verification.VERIFIED else identifier.verified_at
@@ -352,6 +376,8 @@ class OrganisationService:
             raise errors.InvalidInput(
                 "body.accept_costs",
                 "Receiving e-invoices is a paid service: accept the costs to enable it.",
+                "Het ontvangen van e-facturen is een betaalde dienst: accepteer de kosten om het aan te"
+                " zetten.",
                 code="costs_not_accepted",
             )
         organisation = self.get(user, organisation_id)
@@ -433,12 +459,18 @@ class OrganisationService:
             parsed = parse(given.scheme, given.value)
         except InvalidIdentifier as exc:
             where = f"{field_name}.scheme" if exc.reason == "unknown_scheme" else f"{field_name}.value"
-            raise errors.InvalidInput(where, exc.message, code=f"invalid_identifier_{exc.reason}") from exc
+            if field_name == "body.kvk_number":
+                where = field_name
+            raise errors.InvalidInput(
+                where, exc.message, exc.message_nl, code=f"invalid_identifier_{exc.reason}"
+            ) from exc
         if parsed.scheme.country and parsed.scheme.country != country:
             raise errors.InvalidInput(
                 f"{field_name}.scheme",
-                f"A {parsed.scheme.name} belongs to an organisation in "
-                f"{parsed.scheme.country}, not {country}.",
+                f"A {parsed.scheme.name} belongs to an organisation in {parsed.scheme.country},"
+                f" not {country}.",
+                f"Een {parsed.scheme.name_nl} hoort bij een organisatie in {parsed.scheme.country}, niet in"
+                f" {country}.",
                 code="invalid_identifier_country",
             )
         return parsed
@@ -460,6 +492,8 @@ class OrganisationService:
         require_credit: bool = False,
         **changes: Any,
     ) -> Organisation:
+        if "identifiers" in changes:  # the KvK number shown is always one the organisation claims
+            changes["kvk_number"] = kvk_number_of(changes["identifiers"])
         updated = organisation.model_copy(
             update={**changes, "updated_at": self.clock(), "version": organisation.version + 1}
         )
@@ -515,7 +549,11 @@ def _address(profile: KvkProfile) -> Address:
 
 def _check_address_country(address: dict[str, Any], country: str) -> None:
     if address.get("country") not in (None, country):
-        raise errors.InvalidInput("body.address.country", "The address's country must be the organisation's.")
+        raise errors.InvalidInput(
+            "body.address.country",
+            "The address's country must be the organisation's.",
+            "Het land van het adres moet dat van de organisatie zijn.",
+        )
 
 
 def _same_name(a: str, b: str) -> bool:

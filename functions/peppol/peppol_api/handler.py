@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import Annotated, Any
-from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
@@ -134,7 +133,7 @@ def request_registration(
     job = service().request(
         _user(),
         organisation_id,
-        unquote(participant_id),
+        participant_id,
         send=body.send,
         receive=body.receive,
         document_types=body.document_types,
@@ -165,7 +164,7 @@ def get_job(job_id: JobId) -> JobOut:
 def migration_key(
     organisation_id: OrganisationId, participant_id: ParticipantId, idempotency_key: IDEMPOTENCY_KEY = None
 ) -> MigrationKeyOut:
-    issued = service().migration_key(_user(), organisation_id, unquote(participant_id))
+    issued = service().migration_key(_user(), organisation_id, participant_id)
     return MigrationKeyOut(migration_key=issued.migration_key, expires_at=issued.expires_at)
 
 
@@ -186,7 +185,7 @@ def migrate(
     body: MigrationRequest,
     idempotency_key: IDEMPOTENCY_KEY = None,
 ) -> JobAccepted:
-    job = service().migrate(_user(), organisation_id, unquote(participant_id), body.migration_key)
+    job = service().migrate(_user(), organisation_id, participant_id, body.migration_key)
     return JobAccepted(job_id=job.id)
 
 

@@ -19,6 +19,8 @@ from onboarding.domain.models import User
 from onboarding.domain.organisations import Identifier, Organisation, OrganisationStatus, PeppolTarget
 from onboarding.domain.peppol import (
     DEFAULT_DOCUMENT_TYPE_KEYS,
+    DOCUMENT_TYPES,
+    MIGRATION_KEY_SPECIALS,
     UnknownDocumentType,
     document_type,
     migration_key_problem,
@@ -123,7 +125,13 @@ class PeppolService:
         """Move the participant here with the key its current provider handed out."""
         problem = migration_key_problem(migration_key)
         if problem is not None:
-            raise errors.InvalidInput("body.migration_key", problem, code="invalid_migration_key")
+            raise errors.InvalidInput(
+                "body.migration_key",
+                problem,
+                "Een migratiesleutel heeft 8 tot 24 tekens zonder spaties, met minstens twee "
+                f"hoofdletters, kleine letters, cijfers en speciale tekens ({MIGRATION_KEY_SPECIALS}).",
+                code="invalid_migration_key",
+            )
         organisation = self._organisation(user, organisation_id)
         identifier = _identifier_of(organisation, participant_id)
         require_admin(user)
@@ -161,9 +169,7 @@ class PeppolService:
         try:
             self.jobs.save(requeued, previous_version=job.version, organisation=updated, redispatch=True)
         except JobChanged as exc:
-            raise errors.Conflict(
-                "The job changed meanwhile. Load it again and retry.", code="job_changed"
-            ) from exc
+            raise errors.JobChangedMeanwhile from exc
         logger.info("registration job requeued", extra={"job_id": job.id, "operator": operator})
         self._dispatch(requeued)
         return requeued
@@ -237,14 +243,19 @@ def _document_types(given: list[str] | None, *, receive: bool) -> tuple[str, ...
         raise errors.InvalidInput(
             "body.document_types",
             "Document types are what a participant receives: give them with receive: true.",
+            "Documenttypes zijn wat een deelnemer ontvangt: geef ze met receive: true.",
         )
     keys: list[str] = []
     for index, name in enumerate(given):
         try:
             key = document_type(name).key
         except UnknownDocumentType as exc:
+            known = ", ".join(d.key for d in DOCUMENT_TYPES)
             raise errors.InvalidInput(
-                f"body.document_types.{index}", str(exc), code="unknown_document_type"
+                f"body.document_types.{index}",
+                str(exc),
+                f"Onbekend documenttype. Bekende documenttypes: {known}.",
+                code="unknown_document_type",
             ) from exc
         if key not in keys:
             keys.append(key)

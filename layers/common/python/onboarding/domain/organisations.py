@@ -133,6 +133,12 @@ class Identifier(BaseModel):
         return PeppolState.REGISTERED in (self.send, self.receive)
 
 
+def kvk_number_of(identifiers: tuple[Identifier, ...]) -> str | None:
+    """An organisation's KvK number is the value of its (first) 0106 identifier: never a
+    number it no longer claims, and none once that identifier is gone."""
+    return next((i.value for i in identifiers if i.scheme == "0106"), None)
+
+
 class Receiving(BaseModel):
     model_config = ConfigDict(frozen=True)
     enabled: bool = False

@@ -43,7 +43,8 @@ IDENTIFIERS_NAMESPACE: Final = "http://busdox.org/transport/identifiers/1.0/"
 WSA_NAMESPACE: Final = "http://www.w3.org/2005/08/addressing"
 BUSINESS_CARD_NAMESPACE: Final = "http://www.peppol.eu/schema/pd/businesscard/20180621/"
 
-_PARTICIPANT_VALUE = re.compile(r"\d{4}:\S{1,130}")
+# ASCII only, in the characters the Peppol policy allows in a value (never Unicode digits).
+_PARTICIPANT_VALUE = re.compile(r"[0-9]{4}:[A-Za-z0-9._~-]{1,130}")
 
 
 # --- identifiers -------------------------------------------------------------------------
