@@ -55,18 +55,19 @@ def aws_calls() -> None:
     from infra.local.bootstrap import bootstrap
     from infra.local.emulator import own_process
     from infra.local.sandboxes import Sandboxes
-    from infra.local.smp_sandbox import SmpSandbox
+    from infra.local.smp_sandbox import own_process as smp_process
 
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         os.environ.setdefault(name, "bench")  # the emulator accepts any credentials
     # The handlers' own log lines and metrics would drown the table.
     os.environ.update(POWERTOOLS_METRICS_DISABLED="true", POWERTOOLS_LOG_LEVEL="ERROR")
-    # The emulator in its own process, as AWS is not in the functions' process either: sharing
-    # the GIL with the worker's threads, the figures would measure that rather than the worker.
-    with own_process() as endpoint_url:
-        sandboxes, smp = Sandboxes().start(), SmpSandbox(delay=SMP_DELAY).start()
+    # The emulator and the SMP in processes of their own, as AWS and an SMP are not in the
+    # functions' process either: sharing the GIL with the worker's threads, the figures would
+    # measure that rather than the worker.
+    with own_process() as endpoint_url, smp_process(delay=SMP_DELAY) as smp:
+        sandboxes = Sandboxes().start()
         os.environ.update(sandboxes.environment())
-        os.environ.update({**smp.environment(), **ACCESS_POINT, "PLAN_FREE_ORGANISATIONS": "1000"})
+        os.environ.update({**smp, **ACCESS_POINT, "PLAN_FREE_ORGANISATIONS": "1000"})
         try:
             resources = bootstrap(endpoint_url, stage="bench")
             os.environ.update(resources.environment("https://bench.example"))
@@ -81,9 +82,8 @@ def aws_calls() -> None:
                 print(f"  {label:44} {log.count:5}  {operations}  -> {status}")
                 if any(op.endswith(".Scan") for op in log.by_operation()):
                     raise SystemExit(f"{label} uses a Scan")
-            peppol(resources, smp)
+            peppol(resources)
         finally:
-            smp.stop()
             sandboxes.stop()
 
 

@@ -16,7 +16,7 @@ import re
 import statistics
 import time
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from infra.local.aws_calls import count_aws_calls
 from infra.local.event_sources import QueueEventSource
@@ -25,9 +25,6 @@ from infra.local.outbox import read_outbox
 from infra.local.router import handler, invoke
 from infra.platform import PLATFORM, function
 from onboarding.domain.rules import CURRENT_TERMS_VERSION
-
-if TYPE_CHECKING:
-    from infra.local.smp_sandbox import SmpSandbox
 
 SMP_DELAY = 0.1  # seconds per SMP call
 PASSWORD = "a long and unusual passphrase"
@@ -165,10 +162,8 @@ def _forget_metrics() -> None:
     metrics.clear_metrics()
 
 
-def peppol(resources: Any, sandbox: SmpSandbox) -> None:
-    """``sandbox`` answers after ``SMP_DELAY``; the functions' settings point at it."""
-    sandbox.reset()
-    sandbox.faults(delay=SMP_DELAY)
+def peppol(resources: Any) -> None:
+    """The functions' settings point at an SMP sandbox that answers after ``SMP_DELAY``."""
     bench = Bench(resources)
     bench.set_up(organisations=3 + 10 * 3 + 30)
     spare = iter(bench.organisations)
