@@ -47,7 +47,7 @@ browser:  ## install Chromium for the browser tests (Debian package; needs root 
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
-dev: $(VENV)/.installed  ## run the whole platform locally on http://127.0.0.1:$(PORT)
+dev: $(VENV)/.installed  ## run the whole platform locally on http://127.0.0.1:3000 (PORT=... for another port)
 	PORT=$(PORT) $(PY) -m infra.local
 
 test: $(VENV)/.installed layer browser  ## run every test (unit, integration, infra, e2e, schemathesis)

@@ -1,6 +1,7 @@
 """Prints, per function, the median import time of its handler module against a bare
-``import boto3`` + one client (measured in the same run, in fresh interpreters), and the
-number of AWS calls each route makes against the local emulator.
+``import boto3`` + one client (measured in the same run, in fresh interpreters), the number
+of AWS calls each route makes against the local emulator, and the Peppol worker's figures
+(``bench/peppol.py``).
 
     make bench            # RUNS=9 make bench for more samples
 """
@@ -49,34 +50,41 @@ def cold_start() -> None:
 
 
 def aws_calls() -> None:
+    from bench.peppol import ACCESS_POINT, SMP_DELAY, peppol
     from infra.local.aws_calls import count_aws_calls
     from infra.local.bootstrap import bootstrap
-    from infra.local.emulator import LocalAws
+    from infra.local.emulator import own_process
     from infra.local.sandboxes import Sandboxes
+    from infra.local.smp_sandbox import own_process as smp_process
 
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         os.environ.setdefault(name, "bench")  # the emulator accepts any credentials
     # The handlers' own log lines and metrics would drown the table.
     os.environ.update(POWERTOOLS_METRICS_DISABLED="true", POWERTOOLS_LOG_LEVEL="ERROR")
-    emulator, sandboxes = LocalAws().start(), Sandboxes().start()
-    os.environ.update(sandboxes.environment())
-    try:
-        resources = bootstrap(emulator.endpoint_url, stage="bench")
-        os.environ.update(resources.environment("https://bench.example"))
-        from bench.routes import scenario
+    # The emulator and the SMP in processes of their own, as AWS and an SMP are not in the
+    # functions' process either: sharing the GIL with the worker's threads, the figures would
+    # measure that rather than the worker.
+    with own_process() as endpoint_url, smp_process(delay=SMP_DELAY) as smp:
+        sandboxes = Sandboxes().start()
+        os.environ.update(sandboxes.environment())
+        os.environ.update({**smp, **ACCESS_POINT, "PLAN_FREE_ORGANISATIONS": "1000"})
+        try:
+            resources = bootstrap(endpoint_url, stage="bench")
+            os.environ.update(resources.environment("https://bench.example"))
+            from bench.routes import scenario
 
-        print("\nAWS calls per request (against the local emulator; Scan never allowed)")
-        print(f"  {'route':44} {'calls':>5}  operations")
-        for label, request in scenario(resources):
-            with count_aws_calls() as log:
-                status = request()
-            operations = ", ".join(f"{op} x{n}" if n > 1 else op for op, n in log.by_operation().items())
-            print(f"  {label:44} {log.count:5}  {operations}  -> {status}")
-            if any(op.endswith(".Scan") for op in log.by_operation()):
-                raise SystemExit(f"{label} uses a Scan")
-    finally:
-        sandboxes.stop()
-        emulator.stop()
+            print("\nAWS calls per request (against the local emulator; Scan never allowed)")
+            print(f"  {'route':44} {'calls':>5}  operations")
+            for label, request in scenario(resources):
+                with count_aws_calls() as log:
+                    status = request()
+                operations = ", ".join(f"{op} x{n}" if n > 1 else op for op, n in log.by_operation().items())
+                print(f"  {label:44} {log.count:5}  {operations}  -> {status}")
+                if any(op.endswith(".Scan") for op in log.by_operation()):
+                    raise SystemExit(f"{label} uses a Scan")
+            peppol(resources)
+        finally:
+            sandboxes.stop()
 
 
 def main(argv: list[str]) -> int:

@@ -125,6 +125,12 @@ def scenario(resources: Any) -> Iterator[tuple[str, Callable[[], int]]]:
     )
     yield "POST /organisations/{id}/activation", at("POST", "/activation", {"method": "manual_review"})
     yield "GET /me (with organisations)", run("GET", "/me", secured=True)
+    yield "GET /organisations/{id}/peppol", at("GET", "/peppol")
+    yield (
+        "PUT /organisations/{id}/peppol/{pid} (not active)",
+        at("PUT", "/peppol/9944:NL000099998B57", {"send": True, "receive": False}),
+    )
+    yield "GET /peppol/jobs/{job_id} (unknown)", run("GET", "/peppol/jobs/no-such-job", secured=True)
 
 
 def triggers(resources: Any, email: str, state: dict[str, Any]) -> Iterator[tuple[str, Callable[[], int]]]:

@@ -56,6 +56,14 @@ class StageConfig(BaseModel):
     vies_base_url: str | None = None
     free_plan_organisations: int | None = None
     terms_url: str | None = Field(default=None, description="Where the current terms are published")
+    # Peppol: the SMP the worker registers participants at (its login is the smp-credentials
+    # secret), the access point every registration points senders at, the SML's DNS zone.
+    smp_base_url: str | None = Field(default=None, description="The phoss-smp REST API")
+    smp_public_url: str | None = Field(default=None, description="The SMP's URL as the SML publishes it")
+    sml_zone: str | None = Field(default=None, description="SML DNS zone: test or production")
+    access_point_url: str | None = Field(default=None, description="The access point's AS4 endpoint")
+    access_point_certificate: str | None = Field(default=None, description="Its Peppol AP certificate")
+    peppol_directory: bool | None = Field(default=None, description="Publish business cards")
     identity_providers: IdentityProvidersConfig = Field(default_factory=IdentityProvidersConfig)
 
     def name(self, resource: str) -> str:
@@ -68,6 +76,10 @@ class StageConfig(BaseModel):
             "vies": {"base_url": self.vies_base_url},
             "plan": {"free_organisations": self.free_plan_organisations},
             "terms": {"url": self.terms_url},
+            "smp": {"base_url": self.smp_base_url, "public_url": self.smp_public_url},
+            "sml": {"zone": self.sml_zone},
+            "access_point": {"url": self.access_point_url, "certificate": self.access_point_certificate},
+            "peppol": {"directory": self.peppol_directory},
             "federation": {"providers": self.identity_providers.enabled()},
             "bridge": {
                 "microsoft_client_id": (

@@ -36,8 +36,8 @@ def generate() -> dict[str, Any]:
 
     merged: dict[str, Any] = {}
     for function in PLATFORM.functions:
-        if function.app is None:
-            continue  # no HTTP routes (the user pool's triggers)
+        if function.app is None:  # no routes: a queue's or a schedule's function
+            continue
         module_name, _, attribute = function.app.partition(":")
         app = getattr(importlib.import_module(module_name), attribute)
         schema = json.loads(

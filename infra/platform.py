@@ -27,13 +27,31 @@ OPENAPI_FILE = LAYER_SOURCE / "onboarding" / "web" / "openapi.json"
 
 
 @dataclass(frozen=True)
+class QueueSource:
+    """Lambda polls a queue and invokes the function with batches of its messages; the
+    function reports the records that failed (``ReportBatchItemFailures``)."""
+
+    queue: str  # a name of PLATFORM.queues
+    batch_size: int = 10
+    # At most this many batches at once: what the SMP behind the worker is asked to bear
+    # (batch_size jobs per batch run at the same time). 2 is Lambda's minimum.
+    max_concurrency: int = 2
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     name: str
     source: Path  # the asset folder; the handler's package sits right inside it
     handler: str  # module.attribute that Lambda calls
-    app: str | None  # module:attribute of the Powertools resolver (OpenAPI); None: no HTTP routes
+    # module:attribute of the Powertools resolver (OpenAPI); None: no HTTP routes (a queue's,
+    # a schedule's or the user pool's function)
+    app: str | None = None
     memory_mb: int = 512
     timeout_seconds: int = 10
+    description: str = ""
+    # What starts it besides API routes: a queue's messages, or a schedule.
+    queue_source: QueueSource | None = None
+    schedule_minutes: int | None = None
     # What the function may do; the CDK grants exactly this.
     table_access: str = "read_write"  # read | read_write | none
     cognito_actions: tuple[str, ...] = ()
@@ -66,7 +84,22 @@ class TableSpec:
 class QueueSpec:
     name: str
     max_receive_count: int = 5
-    visibility_timeout_seconds: int = 360
+    visibility_timeout_seconds: int = 360  # at least six times its consumer's timeout (AWS's advice)
+    # FIFO: one message group per participant (never two of its jobs at once), deduplication
+    # per job sending. Its dead-letter queue is FIFO as well, as SQS requires.
+    fifo: bool = False
+    # Locally a failed message comes back after this, not after minutes (README, Local run).
+    local_visibility_timeout_seconds: int = 10
+
+    @property
+    def suffix(self) -> str:
+        """What SQS requires at the end of the queue's name."""
+        return ".fifo" if self.fifo else ""
+
+    def watchdog_seconds(self, visibility_timeout_seconds: int) -> int:
+        """After this long a message sent and never finished has certainly run out of
+        deliveries (one visibility timeout per delivery, and one to spare)."""
+        return visibility_timeout_seconds * (self.max_receive_count + 1)
 
 
 @dataclass(frozen=True)
@@ -100,7 +133,7 @@ PLATFORM = PlatformSpec(
             name="auth-triggers",
             source=ROOT / "functions" / "auth",
             handler="auth_api.triggers.lambda_handler",
-            app=None,
+            description="auth-triggers (user pool triggers)",
             timeout_seconds=5,  # Cognito waits 5 seconds for a trigger, whatever Lambda allows
             cognito_actions=("cognito-idp:AdminLinkProviderForUser", "cognito-idp:AdminGetUser"),
             user_pool_triggers=("PreSignUp", "PreTokenGeneration"),
@@ -122,6 +155,35 @@ PLATFORM = PlatformSpec(
             sends_to_queues=("peppol-registrations",),
             reads_secrets=("kvk-api-key",),
         ),
+        FunctionSpec(
+            name="peppol",
+            source=ROOT / "functions" / "peppol",
+            handler="peppol_api.handler.lambda_handler",
+            app="peppol_api.handler:app",
+            timeout_seconds=20,  # a migration key is asked from the SMP while the caller waits
+            description="Peppol registration API",
+            sends_to_queues=("peppol-registrations",),
+            reads_secrets=("smp-credentials",),
+        ),
+        FunctionSpec(
+            name="peppol-worker",
+            source=ROOT / "functions" / "peppol",
+            handler="peppol_api.worker.lambda_handler",
+            # A job makes a handful of SMP calls of at most SMP_TIMEOUT_SECONDS each.
+            timeout_seconds=60,
+            description="Peppol worker: carries out registration jobs at the SMP",
+            queue_source=QueueSource(queue="peppol-registrations", batch_size=10, max_concurrency=2),
+            reads_secrets=("smp-credentials",),
+        ),
+        FunctionSpec(
+            name="peppol-sweeper",
+            source=ROOT / "functions" / "peppol",
+            handler="peppol_api.sweeper.lambda_handler",
+            timeout_seconds=60,
+            description="Peppol outbox sweeper: sends unsent registration jobs, fails unfinished ones",
+            schedule_minutes=1,
+            sends_to_queues=("peppol-registrations",),
+        ),
     ),
     # The layout is the layer's own (onboarding.adapters.dynamo), where the repositories use it.
     table=TableSpec(
@@ -131,7 +193,7 @@ PLATFORM = PlatformSpec(
         ttl_attribute=dynamo.TTL_ATTRIBUTE,
         indexes=tuple(IndexSpec(*index) for index in dynamo.INDEXES),
     ),
-    queues=(QueueSpec(name="peppol-registrations"),),
+    queues=(QueueSpec(name="peppol-registrations", fifo=True, visibility_timeout_seconds=360),),
     operators_group="operators",
     cors_allowed_headers=("Authorization", "Content-Type", "Idempotency-Key", "Accept-Language"),
 )
@@ -145,6 +207,7 @@ PASSWORD_MIN_LENGTH = 12
 # (never in code or templates), except the generated ones.
 SECRETS = {
     "kvk-api-key": "The KvK API key (header apikey) for Zoeken and Basisprofiel",
+    "smp-credentials": 'The SMP\'s REST API login: JSON {"username", "password"} or {"token"}',
     "google-client-secret": "The Google OAuth client's secret (the pool's Google provider)",
     "apple-private-key": "The Sign in with Apple private key, PEM (the pool's Apple provider)",
     "microsoft-client-secret": "The Entra ID app registration's client secret (the Microsoft bridge)",
@@ -270,6 +333,10 @@ def function(name: str) -> FunctionSpec:
     return next(f for f in PLATFORM.functions if f.name == name)
 
 
+def queue(name: str) -> QueueSpec:
+    return next(q for q in PLATFORM.queues if q.name == name)
+
+
 def resource_name(prefix: str, stage: str, name: str) -> str:
     return f"{prefix}-{stage}-{name}"
 
@@ -290,6 +357,8 @@ class Resources:
     cors_origins: tuple[str, ...] = ("*",)
     web_client_id: str | None = None  # the hosted (federated) login's client
     hosted_domain: str | None = None  # https://<prefix>.auth.<region>.amazoncognito.com
+    # Where a rendering gives a queue another visibility timeout than the description (locally).
+    queue_visibility_seconds: Mapping[str, int] = field(default_factory=dict)
 
 
 def function_environment(
@@ -308,8 +377,9 @@ def function_environment(
             "hosted_domain": resources.hosted_domain,
         },
         "mail": {"sender": resources.mail_sender, "configuration_set": resources.mail_configuration_set},
-        "peppol": {"queue_url": resources.queue_urls["peppol-registrations"]},
+        "peppol": _peppol_settings(resources),
         "kvk": {"api_key_secret_arn": resources.secret_arns.get("kvk-api-key")},
+        "smp": {"credentials_secret_arn": resources.secret_arns.get("smp-credentials")},
         "bridge": {
             "client_secret_arn": resources.secret_arns.get("federation-client-secret"),
             "signing_keys_secret_arn": resources.secret_arns.get("federation-signing-keys"),
@@ -335,3 +405,17 @@ def environment_of(spec: FunctionSpec, environment: Mapping[str, str]) -> dict[s
         return dict(environment)
     prefixes = tuple(settings.variable(group) + "_" for group in spec.settings)
     return {name: value for name, value in environment.items() if name.startswith(prefixes)}
+
+
+def _peppol_settings(resources: Resources) -> dict[str, Any]:
+    """The worker's view of its queue: when a delivery is the last, and when a job that was
+    sent has certainly run out of deliveries."""
+    registrations = queue("peppol-registrations")
+    visibility = resources.queue_visibility_seconds.get(
+        registrations.name, registrations.visibility_timeout_seconds
+    )
+    return {
+        "queue_url": resources.queue_urls[registrations.name],
+        "max_receive_count": registrations.max_receive_count,
+        "watchdog_seconds": registrations.watchdog_seconds(visibility),
+    }

@@ -21,6 +21,10 @@ from infra.platform import PLATFORM, Route, routes
 SIGNUP_ROUTES = ("/auth/signup", "/auth/activation/resend", "/auth/activation/complete", "/auth/token")
 
 
+# The contract's wording for every JSON answer, API Gateway's own included (a literal: quoted).
+JSON_CONTENT_TYPE = "'application/json; charset=utf-8'"
+
+
 def _error_template(code: str, message: str = "$context.error.messageString") -> dict[str, str]:
     body = '{"error": {"code": "%s", "message": %s, "details": []}}' % (code, message)  # noqa: UP031
     return {"application/json": body}
@@ -128,7 +132,7 @@ class Api(Construct):
                 type=response_type,
                 status_code=status,
                 templates=_error_template(code, message or "$context.error.messageString"),
-                response_headers={"Access-Control-Allow-Origin": origin},
+                response_headers={"Access-Control-Allow-Origin": origin, "Content-Type": JSON_CONTENT_TYPE},
             )
 
     @property
@@ -188,7 +192,10 @@ class Api(Construct):
                 apigw.IntegrationResponse(
                     status_code="405",
                     response_templates={"application/json": body},
-                    response_parameters={"method.response.header.Allow": f"'{allow}'"},
+                    response_parameters={
+                        "method.response.header.Allow": f"'{allow}'",
+                        "method.response.header.Content-Type": JSON_CONTENT_TYPE,
+                    },
                 )
             ],
         )
@@ -198,7 +205,11 @@ class Api(Construct):
             authorization_type=apigw.AuthorizationType.NONE,
             method_responses=[
                 apigw.MethodResponse(
-                    status_code="405", response_parameters={"method.response.header.Allow": True}
+                    status_code="405",
+                    response_parameters={
+                        "method.response.header.Allow": True,
+                        "method.response.header.Content-Type": True,
+                    },
                 )
             ],
         )

@@ -1,12 +1,16 @@
 """The Lambda functions and the common layer, each with exactly the permissions the
-platform description gives it."""
+platform description gives it, and what starts the ones that serve no route: a queue's
+event source (partial batch failures reported, concurrency capped) or a schedule."""
 
 from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
@@ -17,7 +21,15 @@ from infra.constructs.mail import Mail
 from infra.constructs.messaging import Messaging
 from infra.constructs.nag import acknowledge
 from infra.constructs.secrets import Secrets
-from infra.platform import PLATFORM, ROOT, FunctionSpec, Resources, environment_of, function_environment
+from infra.platform import (
+    PLATFORM,
+    ROOT,
+    FunctionSpec,
+    Resources,
+    environment_of,
+    function_environment,
+    queue,
+)
 
 LAYER_BUILD = ROOT / "build" / "layer"
 RUNTIME = lambda_.Runtime.PYTHON_3_12
@@ -81,10 +93,10 @@ class Functions(Construct):
             self.functions[spec.name] = self._function(spec, config, environment, data, identity, mail)
             role = self.functions[spec.name].role
             assert role is not None
-            for queue in spec.sends_to_queues:
+            for name in spec.sends_to_queues:
                 role.add_to_principal_policy(
                     iam.PolicyStatement(
-                        actions=["sqs:SendMessage"], resources=[messaging.queues[queue].queue_arn]
+                        actions=["sqs:SendMessage"], resources=[messaging.queues[name].queue_arn]
                     )
                 )
             for secret in spec.reads_secrets:
@@ -96,6 +108,35 @@ class Functions(Construct):
                         resources=[secrets.secrets[secret].secret_arn],
                     )
                 )
+            self._triggers(spec, self.functions[spec.name], config, messaging)
+
+    def _triggers(
+        self, spec: FunctionSpec, function: lambda_.Function, config: StageConfig, messaging: Messaging
+    ) -> None:
+        source = spec.queue_source
+        if source is not None:
+            visibility = queue(source.queue).visibility_timeout_seconds
+            if visibility < 6 * spec.timeout_seconds:
+                raise ValueError(f"{source.queue}: visibility timeout below six times {spec.name}'s timeout")
+            # The event source grants the role ReceiveMessage, DeleteMessage, ChangeMessageVisibility
+            # and GetQueueAttributes on this queue, nothing else.
+            function.add_event_source(
+                event_sources.SqsEventSource(
+                    messaging.queues[source.queue],
+                    batch_size=source.batch_size,
+                    report_batch_item_failures=True,
+                    max_concurrency=source.max_concurrency,
+                )
+            )
+        if spec.schedule_minutes is not None:
+            rule = events.Rule(
+                self,
+                f"{spec.name}-schedule",
+                rule_name=config.name(f"{spec.name}-schedule"),
+                description=f"Runs {config.name(spec.name)} every {spec.schedule_minutes} minute(s)",
+                schedule=events.Schedule.rate(cdk.Duration.minutes(spec.schedule_minutes)),
+            )
+            rule.add_target(targets.LambdaFunction(function, retry_attempts=0))
 
     def _function(
         self,
@@ -159,8 +200,7 @@ class Functions(Construct):
             log_group=log_group,
             logging_format=lambda_.LoggingFormat.JSON,
             environment_encryption=None,
-            description=f"peppol-onboarding {spec.name}"
-            + (" (user pool triggers)" if spec.user_pool_triggers else " API"),
+            description=f"peppol-onboarding {spec.description or spec.name + ' API'}",
         )
         acknowledge(
             function,

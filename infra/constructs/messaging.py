@@ -1,4 +1,5 @@
-"""The Peppol registration queue and its dead-letter queue (the worker comes with its own issue)."""
+"""The Peppol registration queue (FIFO: one message group per participant) and its
+dead-letter queue, with an alarm on any message in it."""
 
 from __future__ import annotations
 
@@ -17,10 +18,12 @@ class Messaging(Construct):
         self.queues: dict[str, sqs.Queue] = {}
         self.dead_letter_queues: dict[str, sqs.Queue] = {}
         for spec in PLATFORM.queues:
+            fifo = spec.fifo or None
             dlq = sqs.Queue(
                 self,
                 f"{spec.name}-dlq",
-                queue_name=config.name(f"{spec.name}-dlq"),
+                queue_name=config.name(f"{spec.name}-dlq") + spec.suffix,
+                fifo=fifo,
                 encryption=sqs.QueueEncryption.SQS_MANAGED,
                 enforce_ssl=True,
                 retention_period=cdk.Duration.days(14),
@@ -28,7 +31,10 @@ class Messaging(Construct):
             queue = sqs.Queue(
                 self,
                 spec.name,
-                queue_name=config.name(spec.name),
+                queue_name=config.name(spec.name) + spec.suffix,
+                fifo=fifo,
+                # Deduplication by the id each message carries (one per sending of a job).
+                content_based_deduplication=False if spec.fifo else None,
                 encryption=sqs.QueueEncryption.SQS_MANAGED,
                 enforce_ssl=True,
                 visibility_timeout=cdk.Duration.seconds(spec.visibility_timeout_seconds),

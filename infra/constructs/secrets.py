@@ -15,6 +15,8 @@ from infra.platform import GENERATED_SECRETS, IDENTITY_PROVIDERS, SECRETS
 _ROTATION = {
     "kvk-api-key": "An API key issued by an outside service (the KvK); it is rotated by having the service "
     "issue a new key, which no rotation Lambda can do.",
+    "smp-credentials": "The SMP's REST API login, issued by the SMP's operator; it is rotated by having the "
+    "SMP issue a new one, which no rotation Lambda can do.",
     "google-client-secret": "Issued by Google for the OAuth client; rotated in the Google Cloud console, "
     "then put here.",
     "apple-private-key": "A key issued by Apple for Sign in with Apple; rotated in the Apple developer "

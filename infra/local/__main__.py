@@ -22,9 +22,12 @@ def main() -> None:
             "region": resources.region,
             "table_name": resources.table_name,
             "user_pool_id": resources.user_pool_id,
+            "smp_url": server.smp_url,
+            "smp_sandbox": server.smp_sandbox is not None,
         }
     )
     where = endpoint or f"{resources.endpoint_url} (embedded moto)"
+    smp = f"sandbox, state at {server.smp_url}/_sandbox/state" if server.smp_sandbox else "SMP_BASE_URL"
     print(
         f"""peppol-onboarding is running on {server.url}
   AWS emulator   {where}
@@ -33,6 +36,8 @@ def main() -> None:
   log in         {server.url}/login   (Google, Microsoft, Apple: the local identity provider;
                  register identities with POST {server.url}/_local/idp/identities)
   user pool      {server.resources.user_pool_id}
+  SMP            {server.smp_url}   ({smp})
+  Peppol worker  polls the registration queue; job changes are printed as [peppol] lines
 Press Ctrl+C to stop.""",
         flush=True,
     )

@@ -42,6 +42,13 @@ class LocalResources:
     mail_sender: str
     web_client_id: str = ""
     secret_arns: dict[str, str] = field(default_factory=dict)
+    queue_arns: dict[str, str] = field(default_factory=dict)
+    dead_letter_queue_urls: dict[str, str] = field(default_factory=dict)
+
+    @staticmethod
+    def queue_visibility_seconds() -> dict[str, int]:
+        """Locally a failed message comes back after seconds, not minutes (README, Local run)."""
+        return {queue.name: queue.local_visibility_timeout_seconds for queue in PLATFORM.queues}
 
     def environment(self, public_url: str, server_url: str | None = None) -> dict[str, str]:
         """The functions' environment, as the CDK app sets it in AWS (plus where AWS is).
@@ -58,6 +65,7 @@ class LocalResources:
             secret_arns=self.secret_arns,
             web_client_id=self.web_client_id or None,
             hosted_domain=f"{local}/_local/cognito",
+            queue_visibility_seconds=self.queue_visibility_seconds(),
         )
         stage_settings = {
             "identity": {"jwks_url": f"{local}/_local/cognito/{self.user_pool_id}/.well-known/jwks.json"},
@@ -116,23 +124,37 @@ def create_table(ddb: Any, name: str) -> None:
     )
 
 
-def create_queues(sqs: Any, stage: str) -> dict[str, str]:
-    urls: dict[str, str] = {}
+@dataclass(frozen=True)
+class LocalQueue:
+    url: str
+    arn: str
+    dead_letter_url: str
+
+
+def create_queues(sqs: Any, stage: str) -> dict[str, LocalQueue]:
+    created: dict[str, LocalQueue] = {}
     for queue in PLATFORM.queues:
-        dlq_url = sqs.create_queue(QueueName=resource_name(PREFIX, stage, f"{queue.name}-dlq"))["QueueUrl"]
+        fifo = {"FifoQueue": "true"} if queue.fifo else {}
+        dlq_url = sqs.create_queue(
+            QueueName=resource_name(PREFIX, stage, f"{queue.name}-dlq") + queue.suffix, Attributes=fifo
+        )["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
         ]
-        urls[queue.name] = sqs.create_queue(
-            QueueName=resource_name(PREFIX, stage, queue.name),
+        url = sqs.create_queue(
+            QueueName=resource_name(PREFIX, stage, queue.name) + queue.suffix,
             Attributes={
-                "VisibilityTimeout": str(queue.visibility_timeout_seconds),
+                **fifo,
+                **({"ContentBasedDeduplication": "false"} if queue.fifo else {}),
+                "VisibilityTimeout": str(queue.local_visibility_timeout_seconds),
                 "RedrivePolicy": json.dumps(
                     {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(queue.max_receive_count)}
                 ),
             },
         )["QueueUrl"]
-    return urls
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        created[queue.name] = LocalQueue(url=url, arn=arn, dead_letter_url=dlq_url)
+    return created
 
 
 def create_user_pool(cognito: Any, stage: str) -> tuple[str, str]:
@@ -310,7 +332,7 @@ def bootstrap(
     ddb = _client("dynamodb", endpoint_url, region)
     table_name = resource_name(PREFIX, stage, PLATFORM.table.name)
     create_table(ddb, table_name)
-    queue_urls = create_queues(_client("sqs", endpoint_url, region), stage)
+    queues = create_queues(_client("sqs", endpoint_url, region), stage)
     cognito = _client("cognito-idp", endpoint_url, region)
     pool_id, client_id = create_user_pool(cognito, stage)
     secretsmanager = _client("secretsmanager", endpoint_url, region)
@@ -323,8 +345,10 @@ def bootstrap(
         table_name=table_name,
         user_pool_id=pool_id,
         api_client_id=client_id,
-        queue_urls=queue_urls,
+        queue_urls={name: queue.url for name, queue in queues.items()},
         mail_sender=mail_sender,
         web_client_id=web_client_id,
         secret_arns=secret_arns,
+        queue_arns={name: queue.arn for name, queue in queues.items()},
+        dead_letter_queue_urls={name: queue.dead_letter_url for name, queue in queues.items()},
     )

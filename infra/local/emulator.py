@@ -6,8 +6,10 @@ local platform (and the tests that race requests) DynamoDB's guarantees."""
 
 from __future__ import annotations
 
+import json
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -17,10 +19,37 @@ class _Serialised:
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         self.app = app
         self.lock = threading.Lock()
+        self.outages: set[str] = set()  # services that answer 503 for now (LocalAws.outage)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if self.outages and _service_of(environ) in self.outages:
+            return _unavailable(_service_of(environ), start_response)
         with self.lock:
             return list(self.app(environ, start_response))
+
+
+def _service_of(environ: dict[str, Any]) -> str:
+    """The AWS service a request is for, from its JSON protocol target (``AmazonSQS.SendMessage``)
+    or its SigV4 credential scope (``.../eu-west-1/sqs/aws4_request``)."""
+    target = str(environ.get("HTTP_X_AMZ_TARGET") or "")
+    if target.startswith("AmazonSQS."):
+        return "sqs"
+    scope = str(environ.get("HTTP_AUTHORIZATION") or "").split("Credential=", 1)[-1].split(",", 1)[0]
+    parts = scope.split("/")
+    return parts[3] if len(parts) > 3 else ""
+
+
+def _unavailable(service: str, start_response: Callable[..., Any]) -> list[bytes]:
+    """What AWS answers when a service is down: 503 in the service's JSON error shape."""
+    body = json.dumps({"__type": "ServiceUnavailable", "message": f"{service} is unavailable (local outage)"})
+    start_response(
+        "503 Service Unavailable",
+        [
+            ("Content-Type", "application/x-amz-json-1.0"),
+            ("x-amzn-query-error", "ServiceUnavailable;Receiver"),
+        ],
+    )
+    return [body.encode()]
 
 
 def _patch_moto_gaps() -> None:
@@ -242,6 +271,7 @@ class LocalAws:
         _patch_transactions()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call is noise
         app = _Serialised(DomainDispatcherApplication(create_backend_app))
+        self._app = app
 
         class QuietHandler(MotoRequestHandler):  # type: ignore[misc]
             def log_request(self, *args: Any, **kwargs: Any) -> None:
@@ -258,6 +288,15 @@ class LocalAws:
     def endpoint_url(self) -> str:
         return f"http://{self._server.host}:{self._server.port}"
 
+    def outage(self, service: str, down: bool) -> set[str]:
+        """Make a service (``sqs``, ``dynamodb``, ...) answer 503 until it is up again, as in an
+        AWS outage; the services that are down."""
+        if down:
+            self._app.outages.add(service)
+        else:
+            self._app.outages.discard(service)
+        return set(self._app.outages)
+
     def start(self) -> LocalAws:
         self._thread.start()
         _RUNNING.add(self.endpoint_url)
@@ -268,3 +307,30 @@ class LocalAws:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+@contextmanager
+def own_process() -> Iterator[str]:
+    """The emulator in a process of its own (its endpoint URL), as AWS is not in the caller's
+    process either: ``make bench`` measures the worker's concurrency, not the GIL it would
+    otherwise share with the emulator."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "infra.local.emulator"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        yield process.stdout.readline().strip()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+if __name__ == "__main__":  # python -m infra.local.emulator: serve until terminated
+    import time
+
+    print(LocalAws().start().endpoint_url, flush=True)
+    while True:
+        time.sleep(3600)

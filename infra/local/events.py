@@ -1,17 +1,26 @@
 """The events AWS hands the functions, built one way for the local runner, ``make bench`` and
 the tests: API Gateway REST (v1) proxy events, shaped after an event captured from API Gateway
-(``samples/apigw_rest_proxy.json``), the Cognito user pool trigger events (PreSignUp,
-PreTokenGeneration), and the Lambda context object."""
+(``samples/apigw_rest_proxy.json``); SQS event batches from messages as ``ReceiveMessage``
+returns them, shaped after Lambda's SQS (FIFO) event (``samples/sqs_fifo_event.json``);
+EventBridge scheduled events; the Cognito user pool trigger events (PreSignUp,
+PreTokenGeneration); and the Lambda context object.
+
+Percent-encoding as API Gateway REST passes it on (live captures of REST proxy events): ``path``,
+``requestContext.path`` and ``pathParameters`` keep the encoding the client sent (``/a%3Ab``
+stays ``/a%3Ab``; ``%253A`` stays ``%253A``); query string parameters arrive decoded. So a
+handler decodes a path parameter exactly once. (HTTP APIs decode the path; this is not one.)"""
 
 from __future__ import annotations
 
 import base64
 import copy
+import hashlib
 import json
 import re
 import time
 import uuid
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -47,13 +56,13 @@ def api_event(
     stage: str = "local",
 ) -> dict[str, Any]:
     """The event API Gateway sends for ``method raw_path`` (query string included, percent
-    encoding as on the wire). ``resource`` is the route's template (path parameters come from
-    it); ``claims`` are what the Cognito authorizer passes on (as strings); ``headers`` default
-    to the captured event's."""
+    encoding as on the wire, and kept in the path). ``resource`` is the route's template (path
+    parameters come from it); ``claims`` are what the Cognito authorizer passes on (as strings);
+    ``headers`` default to the captured event's."""
     event = copy.deepcopy(_sample("apigw_rest_proxy.json"))
     split = urlsplit(raw_path)
-    path = unquote(split.path)
-    resource = resource or path
+    path = split.path  # as sent: API Gateway REST does not decode it
+    resource = resource or unquote(path)
     query = parse_qs(split.query, keep_blank_values=True)
     pairs = (
         list(headers.items() if isinstance(headers, Mapping) else headers) if headers is not None else None
@@ -101,6 +110,59 @@ def api_event(
     if claims is not None:
         context["authorizer"] = {"claims": {k: str(v) for k, v in claims.items()}}
     return event
+
+
+def sqs_event(messages: Iterable[Mapping[str, Any]], queue_arn: str) -> dict[str, Any]:
+    """The event Lambda's SQS event source hands the function for ``messages`` as
+    ``ReceiveMessage`` returned them (asked with ``MessageSystemAttributeNames=["All"]`` and
+    ``MessageAttributeNames=["All"]``): system attributes as strings, message attributes in
+    Lambda's lower-camel-case form."""
+    template = _sample("sqs_fifo_event.json")["Records"][0]
+    region = queue_arn.split(":")[3]
+    records = []
+    for message in messages:
+        record = copy.deepcopy(template)
+        attributes = {k: str(v) for k, v in (message.get("Attributes") or {}).items()}
+        if "MessageGroupId" not in attributes:  # a standard queue's record has no FIFO attributes
+            for name in ("MessageGroupId", "MessageDeduplicationId", "SequenceNumber"):
+                record["attributes"].pop(name, None)
+        record["attributes"].update(attributes)
+        record.update(
+            messageId=message["MessageId"],
+            receiptHandle=message["ReceiptHandle"],
+            body=message["Body"],
+            md5OfBody=message.get("MD5OfBody") or hashlib.md5(message["Body"].encode()).hexdigest(),  # noqa: S324
+            messageAttributes={
+                name: {
+                    "stringValue": value.get("StringValue"),
+                    "binaryValue": value.get("BinaryValue"),
+                    "stringListValues": [],
+                    "binaryListValues": [],
+                    "dataType": value["DataType"],
+                }
+                for name, value in (message.get("MessageAttributes") or {}).items()
+            },
+            eventSourceARN=queue_arn,
+            awsRegion=region,
+        )
+        records.append(record)
+    return {"Records": records}
+
+
+def scheduled_event(rule_arn: str) -> dict[str, Any]:
+    """What an EventBridge schedule (``rate(...)``) hands its target."""
+    _, _, _, region, account, _ = rule_arn.split(":", 5)
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": account,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [rule_arn],
+        "detail": {},
+    }
 
 
 class LambdaContext:

@@ -1,5 +1,9 @@
 """Sandboxes of the KvK and VIES APIs for the local run and the tests: they answer in the
-wire formats of the real services (the KvK Zoeken v2 and Basisprofiel v1 and the VIES REST API).
+wire formats of the real services (the KvK Zoeken v2 and Basisprofiel v1 and the VIES REST API),
+as their specifications (vendored in ``schemas/kvk`` and ``schemas/vies``) describe them: an
+integration test validates every answer against those, so the sandboxes cannot drift. Hence
+no ``null`` where the KvK's spec says string (a missing RSIN is left out), absolute URIs in
+``links``, and KvK answers as ``application/hal+json`` (the only type Basisprofiel's errors have).
 
 KvK: the official test companies (numbers, names and legal forms as KvK's test environment
 documents them; addresses are fictional), ``IPD5200`` for a search without results,
@@ -129,11 +133,16 @@ def _kvk_fault(code: str, text: str) -> dict[str, Any]:
     return {"fout": [{"code": code, "omschrijving": text}]}
 
 
-def _kvk_links(kvk_number: str) -> list[dict[str, str]]:
-    return [{"rel": "basisprofiel", "href": f"/api/v1/basisprofielen/{kvk_number}"}]
+def _kvk_links(base: str, kvk_number: str) -> list[dict[str, str]]:
+    return [{"rel": "basisprofiel", "href": f"{base}/api/v1/basisprofielen/{kvk_number}"}]
 
 
-def kvk_search(query: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:
+def _without_none(values: dict[str, Any]) -> dict[str, Any]:
+    """The KvK leaves out what it does not know; it never sends ``null``."""
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def kvk_search(query: dict[str, list[str]], base: str = "http://127.0.0.1/kvk") -> tuple[int, dict[str, Any]]:
     number = (query.get("kvkNummer") or [""])[0]
     name = (query.get("naam") or [""])[0].lower()
     if number and not re.fullmatch(r"\d{8}", number):
@@ -148,24 +157,26 @@ def kvk_search(query: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:
     if not found:
         return 404, _kvk_fault("IPD5200", "Geen resultaten gevonden voor deze zoekvraag")
     results = [
-        {
-            "kvkNummer": k,
-            "rsin": v[2],
-            "vestigingsnummer": f"0000{k}",
-            "naam": v[0],
-            "adres": {
-                "binnenlandsAdres": {
-                    "type": "bezoekadres",
-                    "straatnaam": v[3],
-                    "huisnummer": v[4],
-                    "postcode": v[5],
-                    "plaats": v[6],
-                }
-            },
-            "type": "hoofdvestiging",
-            "actief": "Ja" if v[7] else "Nee",
-            "links": _kvk_links(k),
-        }
+        _without_none(
+            {
+                "kvkNummer": k,
+                "rsin": v[2],
+                "vestigingsnummer": f"0000{k}",
+                "naam": v[0],
+                "adres": {
+                    "binnenlandsAdres": {
+                        "type": "bezoekadres",
+                        "straatnaam": v[3],
+                        "huisnummer": v[4],
+                        "postcode": v[5],
+                        "plaats": v[6],
+                    }
+                },
+                "type": "hoofdvestiging",
+                "actief": "Ja" if v[7] else "Nee",
+                "links": _kvk_links(base, k),
+            }
+        )
         for k, v in found
     ]
     return 200, {
@@ -173,11 +184,11 @@ def kvk_search(query: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:
         "resultatenPerPagina": 20,
         "totaal": len(results),
         "resultaten": results,
-        "links": [{"rel": "self", "href": "/api/v2/zoeken"}],
+        "links": [{"rel": "self", "href": f"{base}/api/v2/zoeken"}],
     }
 
 
-def kvk_profile(number: str) -> tuple[int, dict[str, Any]]:
+def kvk_profile(number: str, base: str = "http://127.0.0.1/kvk") -> tuple[int, dict[str, Any]]:
     if not re.fullmatch(r"\d{8}", number):
         return 400, _kvk_fault("IPD0004", "Het KvK-nummer is niet valide")
     if number in KVK_FAILING:
@@ -211,25 +222,29 @@ def kvk_profile(number: str) -> tuple[int, dict[str, Any]]:
         "sbiActiviteiten": [
             {"sbiCode": "6201", "sbiOmschrijving": "Ontwikkelen software", "indHoofdactiviteit": "Ja"}
         ],
-        "links": _kvk_links(number),
+        "links": _kvk_links(base, number),
         "_embedded": {
-            "hoofdvestiging": {
-                "vestigingsnummer": f"0000{number}",
-                "kvkNummer": number,
-                "rsin": rsin,
-                "eersteHandelsnaam": name,
-                "indHoofdvestiging": "Ja",
-                "indCommercieleVestiging": "Ja",
-                "adressen": [address],
-                "websites": [],
-            },
-            "eigenaar": {
-                "rsin": rsin,
-                "rechtsvorm": legal_form,
-                "uitgebreideRechtsvorm": legal_form,
-                "adressen": [address],
-                "websites": [],
-            },
+            "hoofdvestiging": _without_none(
+                {
+                    "vestigingsnummer": f"0000{number}",
+                    "kvkNummer": number,
+                    "rsin": rsin,
+                    "eersteHandelsnaam": name,
+                    "indHoofdvestiging": "Ja",
+                    "indCommercieleVestiging": "Ja",
+                    "adressen": [address],
+                    "websites": [],
+                }
+            ),
+            "eigenaar": _without_none(
+                {
+                    "rsin": rsin,
+                    "rechtsvorm": legal_form,
+                    "uitgebreideRechtsvorm": legal_form,
+                    "adressen": [address],
+                    "websites": [],
+                }
+            ),
         },
     }
 
@@ -270,24 +285,26 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     protocol_version = "HTTP/1.1"
 
-    def _answer(self, status: int, body: dict[str, Any]) -> None:
+    def _answer(self, status: int, body: dict[str, Any], content_type: str = "application/json") -> None:
         data = json.dumps(body, ensure_ascii=False).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Type", f"{content_type}; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
 
     def do_GET(self) -> None:
         split = urlsplit(self.path)
+        base = f"http://{self.headers.get('Host') or '127.0.0.1'}/kvk"
+        hal = "application/hal+json"
         if split.path.startswith("/kvk/") and not self.headers.get("apikey"):
-            self._answer(401, {"fout": [{"code": "IPD1001", "omschrijving": "Geen geldige API key"}]})
+            self._answer(401, {"fout": [{"code": "IPD1001", "omschrijving": "Geen geldige API key"}]}, hal)
         elif split.path == "/kvk/api/v2/zoeken":
-            self._answer(*kvk_search(parse_qs(split.query)))
+            self._answer(*kvk_search(parse_qs(split.query), base), hal)
         elif found := re.fullmatch(r"/kvk/api/v1/basisprofielen/([^/]+)", split.path):
-            self._answer(*kvk_profile(found.group(1)))
+            self._answer(*kvk_profile(found.group(1), base), hal)
         else:
-            self._answer(404, {"fout": [{"code": "IPD0001", "omschrijving": "Product bestaat niet"}]})
+            self._answer(404, {"fout": [{"code": "IPD0001", "omschrijving": "Product bestaat niet"}]}, hal)
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)

@@ -12,6 +12,7 @@ import os
 import re
 import sys
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -20,6 +21,7 @@ from infra.local import router
 from infra.local.authorizer import CognitoAuthorizer, TokenRejected
 from infra.local.bootstrap import LOCAL_CLIENTS, LocalResources, bootstrap
 from infra.local.emulator import LocalAws
+from infra.local.event_sources import Background, JobConsole, QueueEventSource, ScheduleSource
 from infra.local.events import LambdaContext, api_event
 from infra.local.hosted_login import PREFIX as HOSTED_LOGIN
 from infra.local.hosted_login import LocalHostedLogin
@@ -27,7 +29,18 @@ from infra.local.identity_provider import PREFIX as IDENTITY_PROVIDER
 from infra.local.identity_provider import Client, LocalIdentityProvider
 from infra.local.outbox import read_outbox
 from infra.local.sandboxes import Sandboxes
+from infra.local.smp_sandbox import SmpSandbox
 from infra.platform import BRIDGE, PLATFORM, function
+
+# The local access point every registration publishes (no AS4 server answers there; the SMP
+# sandbox only checks the shape). ACCESS_POINT_URL / ACCESS_POINT_CERTIFICATE override them.
+LOCAL_ACCESS_POINT = {
+    "ACCESS_POINT_URL": "https://ap.peppol-onboarding.local/as4",
+    "ACCESS_POINT_CERTIFICATE": base64.b64encode(
+        b"peppol-onboarding local access point certificate"
+    ).decode(),
+    "ACCESS_POINT_SERVICE_DESCRIPTION": "peppol-onboarding local access point",
+}
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's own limit; the handlers enforce 64 KiB
 GATEWAY_JSON = {"Content-Type": "application/json; charset=utf-8"}
@@ -39,6 +52,14 @@ def _gateway_error(status: int, code: str, message: str) -> tuple[int, dict[str,
     of the CDK app make them)."""
     body = {"error": {"code": code, "message": message, "details": []}}
     return status, dict(GATEWAY_JSON), json.dumps(body).encode()
+
+
+class _HttpServer(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5: a burst of connections while the handlers hold
+    # the GIL overflowed it and clients saw "connection reset". Tests and users drive the local
+    # platform in parallel; the functions behind it still take one event at a time.
+    request_queue_size = 1024
+    daemon_threads = True
 
 
 class LocalFunction:
@@ -65,9 +86,11 @@ class Platform:
         *,
         server_url: str | None = None,
         quiet: bool = False,
+        outage: Callable[[str, bool], set[str]] | None = None,
     ) -> None:
         self.resources = resources
         self.quiet = quiet
+        self.outage = outage
         server_url = server_url or public_url
         os.environ.update(resources.environment(public_url, server_url))
         router.importable()
@@ -143,15 +166,37 @@ class Platform:
     def _local(
         self, method: str, path: str, raw_path: str, headers: list[tuple[str, str]], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
-        """What only the local run serves: the outbox, the local identity provider and the
-        stand-in of Cognito's hosted login."""
+        """What only the local run serves: the outbox, the outage switch, the local identity
+        provider and the stand-in of Cognito's hosted login."""
         if path == "/_local/outbox" and method == "GET":
             return 200, dict(GATEWAY_JSON), json.dumps(read_outbox(self.resources.endpoint_url)).encode()
+        if path == "/_local/outages" and method == "POST":
+            return self._outages(body)
         if path.startswith(f"{IDENTITY_PROVIDER}/"):
             return self.identity_provider.handle(method, raw_path, dict(headers), body)
         if path.startswith(f"{HOSTED_LOGIN}/"):
             return self.hosted_login.handle(method, raw_path, body)
         return _gateway_error(404, "not_found", "There is no such route.")
+
+    def _outages(self, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        """``{"sqs": true}`` takes SQS down (503) until ``{"sqs": false}``: an AWS outage, to
+        watch the outbox at work. Only with the embedded emulator."""
+        if self.outage is None:
+            return _gateway_error(
+                409, "not_embedded", "Outages need the embedded emulator (no AWS_ENDPOINT_URL)."
+            )
+        try:
+            asked = json.loads(body or b"{}")
+            assert isinstance(asked, dict) and all(isinstance(v, bool) for v in asked.values())
+        except (ValueError, AssertionError):
+            return _gateway_error(
+                422, "validation_error", 'Send {"<service>": true|false}, e.g. {"sqs": true}.'
+            )
+        down: set[str] = set()
+        for service, is_down in asked.items():
+            down = self.outage(str(service), is_down)
+            print(f"[aws] {service} is {'DOWN' if is_down else 'up again'}", flush=True)
+        return 200, dict(GATEWAY_JSON), json.dumps({"down": sorted(down)}).encode()
 
     def announce_new_mail(self) -> None:
         """Print new mails (and their activation links) on the console."""
@@ -264,7 +309,7 @@ class LocalServer:
             os.environ.setdefault(name, default)
         self.emulator = None if endpoint_url else LocalAws().start()
         endpoint = endpoint_url or self.emulator.endpoint_url  # type: ignore[union-attr]
-        self.httpd = ThreadingHTTPServer((host, port), BaseHTTPRequestHandler)
+        self.httpd = _HttpServer((host, port), BaseHTTPRequestHandler)
         self.url = f"http://{host}:{self.httpd.server_address[1]}"
         public_url = (os.environ.get("PUBLIC_URL") or self.url).rstrip("/")
         self.resources = bootstrap(endpoint, public_url=public_url)
@@ -272,21 +317,77 @@ class LocalServer:
         self.sandboxes = Sandboxes().start()
         for name, value in self.sandboxes.environment().items():
             os.environ.setdefault(name, value)
-        self.platform = Platform(self.resources, public_url, server_url=self.url, quiet=quiet)
+        # The SMP sandbox (with its SML's DNS server), unless SMP_BASE_URL names another SMP.
+        self.smp_sandbox = None if os.environ.get("SMP_BASE_URL") else SmpSandbox().start()
+        for name, value in {
+            **(self.smp_sandbox.environment() if self.smp_sandbox else {}),
+            **LOCAL_ACCESS_POINT,
+        }.items():
+            os.environ.setdefault(name, value)
+        self.platform = Platform(
+            self.resources,
+            public_url,
+            server_url=self.url,
+            quiet=quiet,
+            outage=self.emulator.outage if self.emulator else None,
+        )
         self.httpd.RequestHandlerClass = make_handler(self.platform)
-        self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
+        self.background = self._background(quiet=quiet)
+
+    @property
+    def smp_url(self) -> str:
+        return os.environ["SMP_BASE_URL"]
+
+    def _background(self, *, quiet: bool) -> Background:
+        """The worker on the local queue and the sweeper's schedule, as AWS runs them."""
+        import boto3
+
+        from onboarding.adapters.dynamo import Table
+        from onboarding.adapters.repositories.jobs import RegistrationJobRepository
+
+        resources = self.resources
+        sqs = boto3.session.Session().client(  # type: ignore[call-overload]
+            "sqs", endpoint_url=resources.endpoint_url, region_name=resources.region
+        )
+        queues = [
+            QueueEventSource(
+                spec,
+                sqs,
+                resources.queue_urls[spec.queue_source.queue],
+                resources.queue_arns[spec.queue_source.queue],
+            )
+            for spec in PLATFORM.functions
+            if spec.queue_source is not None
+        ]
+        account = resources.queue_arns[next(iter(resources.queue_arns))].split(":")[4]
+        schedules = [
+            ScheduleSource(spec, f"arn:aws:events:{resources.region}:{account}:rule/{spec.name}-schedule")
+            for spec in PLATFORM.functions
+            if spec.schedule_minutes is not None
+        ]
+        jobs = RegistrationJobRepository(Table(resources.table_name))
+        return Background(
+            queues,
+            schedules,
+            None if quiet else JobConsole(jobs.get),
+            schedule_seconds=float(os.environ.get("LOCAL_SCHEDULE_SECONDS") or 5),
+        )
 
     def start(self) -> LocalServer:
         self._thread = threading.Thread(
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name="local-api"
         )
         self._thread.start()
+        self.background.start()
         return self
 
     def stop(self) -> None:
+        self.background.stop()
         self.httpd.shutdown()
         self.httpd.server_close()
         self.sandboxes.stop()
+        if self.smp_sandbox:
+            self.smp_sandbox.stop()
         if self.emulator:
             self.emulator.stop()

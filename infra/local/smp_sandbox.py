@@ -39,7 +39,8 @@ import socket
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -446,7 +447,8 @@ class SmpSandbox:
         return self.sml.dns.port
 
     def environment(self) -> dict[str, str]:
-        """Settings a function needs to use this sandbox (names proposed for the worker)."""
+        """The settings (``onboarding.settings``) that point the Peppol functions at this
+        sandbox and its SML's DNS server."""
         env = {
             "SMP_BASE_URL": self.url,
             "SMP_USERNAME": self._username,
@@ -454,7 +456,7 @@ class SmpSandbox:
             "SML_ZONE": self.sml.zone,
         }
         if self.sml.dns is not None:
-            env |= {"SML_NAMESERVER": self.sml.dns.host, "SML_PORT": str(self.sml.dns.port)}
+            env |= {"SML_NAMESERVERS": self.sml.dns.host, "SML_PORT": str(self.sml.dns.port)}
         return env
 
     # --- test controls ---
@@ -931,3 +933,34 @@ class _SmpHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+@contextmanager
+def own_process(**faults: Any) -> Iterator[dict[str, str]]:
+    """An SMP sandbox (with its SML and DNS server) in a process of its own, as a real SMP is
+    not in the caller's process either; its settings (``SmpSandbox.environment``) are yielded.
+    Control it over HTTP (``/_sandbox/...``)."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "infra.local.smp_sandbox", json.dumps(faults)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        yield json.loads(process.stdout.readline())
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+if __name__ == "__main__":  # python -m infra.local.smp_sandbox ['{"delay": 0.1}']: serve until terminated
+    import sys
+
+    sandbox = SmpSandbox().start()
+    sandbox.faults(**json.loads(sys.argv[1] if len(sys.argv) > 1 else "{}"))
+    print(json.dumps(sandbox.environment()), flush=True)
+    while True:
+        time.sleep(3600)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -76,16 +77,21 @@ class RunningPlatform:
             timeout=120,
         )
 
+    def state(self) -> dict[str, Any]:
+        """What the running platform wrote to its state file (emulator, SMP, ...)."""
+        return json.loads(Path(self.env["LOCAL_STATE_FILE"]).read_text())  # type: ignore[no-any-return]
+
     def login(self, username: str) -> dict[str, Any]:
         response = self.http.post("/auth/token", json={"username": username, "password": PASSWORD})
         assert response.status_code == 200, response.text
         return response.json()  # type: ignore[no-any-return]
 
 
-@pytest.fixture(scope="session")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
+def start_platform(folder: Path, **extra_env: str) -> tuple[RunningPlatform, subprocess.Popen[bytes]]:
+    """`make dev` (``python -m infra.local``) in its own process, with a clean environment
+    plus ``extra_env``; its log and state file go to ``folder``."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("local-platform") / "make-dev.log"
+    log = folder / "make-dev.log"
     from onboarding.settings import variables
 
     # A clean start: the platform sets its own resources' settings, as `make dev` does.
@@ -96,7 +102,8 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
         PORT=str(port),
         SIGNUPS_PER_IP_PER_HOUR="100000",
         PYTHONUNBUFFERED="1",
-        LOCAL_STATE_FILE=str(log.parent / "local-platform.json"),
+        LOCAL_STATE_FILE=str(folder / "local-platform.json"),
+        **extra_env,
     )
     with log.open("w") as output:
         process = subprocess.Popen(
@@ -114,14 +121,23 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
             process.kill()
             pytest.fail(f"the local platform did not start:\n{log.read_text()}")
         time.sleep(0.2)
-    running = RunningPlatform(url, log, env)
-    yield running
+    return RunningPlatform(url, log, env), process
+
+
+def stop_platform(running: RunningPlatform, process: subprocess.Popen[bytes]) -> None:
     running.http.close()
     process.terminate()
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
+    running, process = start_platform(tmp_path_factory.mktemp("local-platform"))
+    yield running
+    stop_platform(running, process)
 
 
 @pytest.fixture(scope="session")

@@ -71,3 +71,51 @@ def test_the_page_speaks_english_on_request(platform: RunningPlatform, page: Any
     page.click("#switch-language")
     page.get_by_text("Open this page through the link in your activation mail.").wait_for()
     assert page.evaluate("document.documentElement.lang") == "en"
+
+
+# --- Issue 8: what a Dutch (or English) user sees ---------------------------------------------------
+def test_the_page_speaks_the_language_chosen_at_sign_up_not_the_browsers(
+    platform: RunningPlatform, page: Any
+) -> None:
+    email = f"english-{uuid.uuid4().hex[:8]}@example.nl"
+    token = platform.activation_token(email, "en")  # the browser (page fixture) is nl-NL
+    page.goto(f"{platform.url}/activate#token={token}")
+    page.get_by_text(f"For {email}").wait_for()
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert page.locator("#title").inner_text() == "Activate your environment"
+
+
+def test_a_too_short_password_is_explained_while_typing(platform: RunningPlatform, page: Any) -> None:
+    email = f"short-{uuid.uuid4().hex[:8]}@example.nl"
+    page.goto(f"{platform.url}/activate#token={platform.activation_token(email)}")
+    page.get_by_text(f"Voor {email}").wait_for()
+    page.fill("#password", "kort")
+    page.get_by_text("Te kort: nog 8 teken(s) nodig (minstens 12).").wait_for()
+    page.fill("#password", "lang genoeg nu")
+    assert page.locator("#password-error").inner_text() == ""
+
+
+def test_the_dutch_page_shows_the_apis_errors_in_dutch(platform: RunningPlatform, page: Any) -> None:
+    email = f"nlerror-{uuid.uuid4().hex[:8]}@example.nl"
+    page.goto(f"{platform.url}/activate#token={platform.activation_token(email)}")
+    page.get_by_text(f"Voor {email}").wait_for()
+    page.fill("#username", f"nl.{uuid.uuid4().hex[:6]}")
+    page.fill("#password", "password1234")  # long enough, but far too common
+    page.check("#accept-terms")
+    with page.expect_response("**/auth/activation/complete") as refused:
+        page.click("#submit")
+    assert refused.value.status == 422
+    page.get_by_text("Dit wachtwoord komt te vaak voor. Kies een ander.").wait_for()
+
+
+def test_the_activation_mail_fits_a_375_pixel_phone(platform: RunningPlatform, browser: Any) -> None:
+    email = f"phone-{uuid.uuid4().hex[:8]}@example.nl"
+    platform.activation_token(email)
+    html = platform.mails_to(email)[-1]["html"]
+    context = browser.new_context(viewport={"width": 375, "height": 700}, java_script_enabled=False)
+    try:
+        phone = context.new_page()
+        phone.set_content(html)
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 375
+    finally:
+        context.close()

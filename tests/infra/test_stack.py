@@ -10,7 +10,7 @@ from typing import Any
 
 from aws_cdk.assertions import Match
 
-from infra.platform import routes
+from infra.platform import ROOT, SECRETS, routes
 
 
 def _resources(synthesized: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -131,6 +131,8 @@ def test_wrong_methods_get_405_from_a_mock(synthesized: dict[str, Any]) -> None:
         response = mock["Properties"]["Integration"]["IntegrationResponses"][0]
         assert response["StatusCode"] == "405"
         assert "method_not_allowed" in response["ResponseTemplates"]["application/json"]
+        content_type = response["ResponseParameters"]["method.response.header.Content-Type"]
+        assert content_type == "'application/json; charset=utf-8'"
 
 
 def test_gateway_answers_use_the_error_shape_and_an_unknown_path_is_404(synthesized: dict[str, Any]) -> None:
@@ -145,6 +147,8 @@ def test_gateway_answers_use_the_error_shape_and_an_unknown_path_is_404(synthesi
     for props in responses.values():
         body = props["ResponseTemplates"]["application/json"]
         assert body.startswith('{"error": {"code": "') and '"details": []' in body
+        content_type = props["ResponseParameters"]["gatewayresponse.header.Content-Type"]
+        assert content_type == "'application/json; charset=utf-8'"
 
 
 def test_stage_throttles_logs_and_tightens_sign_up(synthesized: dict[str, Any]) -> None:
@@ -177,6 +181,7 @@ def test_functions_run_python_312_on_arm_with_the_layer_and_json_logs(synthesize
                         "CORS_ALLOWED_ORIGINS": "http://localhost:5173",
                         "CORS_ALLOWED_HEADERS": "Authorization,Content-Type,Idempotency-Key,Accept-Language",
                         "KVK_BASE_URL": "https://api.kvk.nl/test",
+                        "TERMS_URL": "https://example.org/terms/2026-01",  # the stage's terms_url
                     }
                 )
             },
@@ -249,7 +254,7 @@ def _actions(statements: list[dict[str, Any]]) -> set[str]:
     return {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
 
 
-def test_only_the_organisations_function_sends_to_the_queue_and_reads_the_kvk_key(
+def test_the_organisations_function_sends_to_the_queue_and_reads_the_kvk_key(
     synthesized: dict[str, Any],
 ) -> None:
     organisations = _actions(_role_statements(synthesized, "organisations"))
@@ -260,9 +265,9 @@ def test_only_the_organisations_function_sends_to_the_queue_and_reads_the_kvk_ke
 
 
 def test_the_kvk_key_is_a_secret_and_the_functions_know_where_the_kvk_is(synthesized: dict[str, Any]) -> None:
-    synthesized["template"].has_resource_properties(
-        "AWS::SecretsManager::Secret", {"Name": "peppol-onboarding-dev-kvk-api-key"}
-    )
+    # Every secret of the description and no other (dev offers every login provider).
+    names = {s["Properties"]["Name"] for s in _resources(synthesized, "AWS::SecretsManager::Secret").values()}
+    assert names == {f"peppol-onboarding-dev-{name}" for name in SECRETS}
     synthesized["template"].has_resource_properties(
         "AWS::Lambda::Function",
         {
@@ -302,3 +307,131 @@ def test_the_review_queue_index_is_sorted_by_request_time(synthesized: dict[str,
             ),
         },
     )
+
+
+# --- Peppol registration ---------------------------------------------------------------------------
+def _function(synthesized: dict[str, Any], name: str) -> dict[str, Any]:
+    functions = _resources(synthesized, "AWS::Lambda::Function")
+    [found] = [f for f in functions.values() if f["Properties"]["FunctionName"].endswith(f"-{name}")]
+    return found
+
+
+def _logical_id(synthesized: dict[str, Any], resource: dict[str, Any]) -> str:
+    return next(k for k, v in synthesized["json"]["Resources"].items() if v is resource)
+
+
+def _queues(synthesized: dict[str, Any]) -> tuple[tuple[str, dict[str, Any]], tuple[str, dict[str, Any]]]:
+    queues = _resources(synthesized, "AWS::SQS::Queue")
+    main = next((k, q) for k, q in queues.items() if "RedrivePolicy" in q["Properties"])
+    dlq = next((k, q) for k, q in queues.items() if "RedrivePolicy" not in q["Properties"])
+    return main, dlq
+
+
+def test_the_registration_queue_is_fifo_with_a_fifo_dead_letter_queue_and_long_enough_visibility(
+    synthesized: dict[str, Any],
+) -> None:
+    (_, main), (dlq_id, dlq) = _queues(synthesized)
+    worker = _function(synthesized, "peppol-worker")["Properties"]
+    assert (
+        main["Properties"]["FifoQueue"] is True and main["Properties"]["ContentBasedDeduplication"] is False
+    )
+    assert main["Properties"]["QueueName"].endswith("peppol-registrations.fifo")
+    assert dlq["Properties"]["FifoQueue"] is True and dlq["Properties"]["QueueName"].endswith("-dlq.fifo")
+    assert main["Properties"]["VisibilityTimeout"] >= 6 * worker["Timeout"]
+    redrive = main["Properties"]["RedrivePolicy"]
+    assert redrive["maxReceiveCount"] >= 5 and redrive["deadLetterTargetArn"] == {
+        "Fn::GetAtt": [dlq_id, "Arn"]
+    }
+    assert dlq["Properties"]["MessageRetentionPeriod"] > main["Properties"]["MessageRetentionPeriod"]
+
+
+def test_the_worker_takes_batches_from_the_queue_reporting_failures_with_capped_concurrency(
+    synthesized: dict[str, Any],
+) -> None:
+    (main_id, _), _ = _queues(synthesized)
+    worker = _function(synthesized, "peppol-worker")
+    [mapping] = _resources(synthesized, "AWS::Lambda::EventSourceMapping").values()
+    properties = mapping["Properties"]
+    assert properties["FunctionName"] == {"Ref": _logical_id(synthesized, worker)}
+    assert properties["EventSourceArn"] == {"Fn::GetAtt": [main_id, "Arn"]}
+    assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert properties["BatchSize"] == 10
+    assert 2 <= properties["ScalingConfig"]["MaximumConcurrency"] <= 10
+    assert worker["Properties"]["Handler"] == "peppol_api.worker.lambda_handler"
+    assert worker["Properties"]["Environment"]["Variables"]["PEPPOL_MAX_RECEIVE_COUNT"] == "5"
+
+
+def test_the_sweeper_runs_every_minute(synthesized: dict[str, Any]) -> None:
+    sweeper = _function(synthesized, "peppol-sweeper")
+    [rule] = _resources(synthesized, "AWS::Events::Rule").values()
+    assert rule["Properties"]["ScheduleExpression"] == "rate(1 minute)"
+    assert rule["Properties"]["Targets"][0]["Arn"] == {
+        "Fn::GetAtt": [_logical_id(synthesized, sweeper), "Arn"]
+    }
+    permissions = _resources(synthesized, "AWS::Lambda::Permission").values()
+    assert any(
+        p["Properties"]["Principal"] == "events.amazonaws.com"
+        and p["Properties"]["FunctionName"] == {"Fn::GetAtt": [_logical_id(synthesized, sweeper), "Arn"]}
+        for p in permissions
+    )
+
+
+def test_each_peppol_function_may_do_exactly_its_part(synthesized: dict[str, Any]) -> None:
+    api = _actions(_role_statements(synthesized, "peppol"))
+    worker = _actions(_role_statements(synthesized, "peppol-worker"))
+    sweeper = _actions(_role_statements(synthesized, "peppol-sweeper"))
+    assert {"sqs:SendMessage", "secretsmanager:GetSecretValue", "dynamodb:Query"} <= api
+    assert "sqs:ReceiveMessage" not in api
+    assert {"sqs:ReceiveMessage", "sqs:DeleteMessage", "secretsmanager:GetSecretValue"} <= worker
+    assert "sqs:SendMessage" not in worker  # it never sends: the API and the sweeper do
+    assert "sqs:SendMessage" in sweeper and "secretsmanager:GetSecretValue" not in sweeper
+    for actions in (api, worker, sweeper):
+        assert not any(a.startswith(("cognito-idp:", "ses:")) for a in actions)
+    secrets = {
+        k: v["Properties"]["Name"] for k, v in _resources(synthesized, "AWS::SecretsManager::Secret").items()
+    }
+    smp_secret = next(k for k, name in secrets.items() if name.endswith("-smp-credentials"))
+    for name in ("peppol", "peppol-worker"):
+        read = [
+            s for s in _role_statements(synthesized, name) if s["Action"] == "secretsmanager:GetSecretValue"
+        ]
+        assert [s["Resource"] for s in read] == [{"Ref": smp_secret}], name
+
+
+def test_the_peppol_functions_know_the_smp_the_sml_and_the_access_point(synthesized: dict[str, Any]) -> None:
+    variables = _function(synthesized, "peppol-worker")["Properties"]["Environment"]["Variables"]
+    assert variables["SMP_BASE_URL"] == "https://smp.dev.example.org"
+    assert "Ref" in variables["SMP_CREDENTIALS_SECRET_ARN"]
+    assert variables["SML_ZONE"] == "participant.sml.test.tech.peppol.org"
+    assert variables["ACCESS_POINT_URL"] == "https://ap.dev.example.org/as4"
+    assert variables["PEPPOL_WATCHDOG_SECONDS"] == str(360 * 6)
+    assert not {"SMP_PASSWORD", "SMP_USERNAME", "SMP_TOKEN"} & set(variables)  # only the secret holds them
+
+
+def test_the_functions_environment_leaves_room_for_an_access_point_certificate() -> None:
+    """Lambda allows 4 KB of environment; a Peppol AP certificate (base64 DER) is about 2 KB."""
+    from infra.config import stage_config
+    from infra.platform import Resources, function_environment
+
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    config = stage_config({**context, "stage": "prod"}.get)
+    arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:peppol-onboarding-prod-smp-credentials-AbCdEf"
+    resources = Resources(
+        public_url=config.public_url,
+        table_name="peppol-onboarding-prod-main",
+        user_pool_id="eu-west-1_AbCdEfGhI",
+        api_client_id="a" * 26,
+        mail_sender=config.mail_sender,
+        mail_configuration_set="peppol-onboarding-prod-mail",
+        queue_urls={
+            "peppol-registrations": "https://sqs.eu-west-1.amazonaws.com/123456789012/"
+            "peppol-onboarding-prod-peppol-registrations.fifo"
+        },
+        secret_arns={"kvk-api-key": arn, "smp-credentials": arn},
+        cors_origins=tuple(config.cors_origins),
+    )
+    settings = config.function_settings()
+    settings["access_point"]["certificate"] = "M" * 2048
+    environment = function_environment(resources, settings)
+    size = sum(len(k) + len(v) for k, v in environment.items()) + 200  # Powertools' own variables
+    assert size < 4096, size

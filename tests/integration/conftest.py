@@ -27,3 +27,19 @@ def with_settings(service: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
         monkeypatch.setattr(service, "settings", settings.model_copy(update=changed))
 
     return apply
+
+
+@pytest.fixture
+def admin(local_aws: Any) -> Any:
+    """A new account: the admin of its own environment."""
+    from tests.support.orgs import make_account
+
+    return make_account(local_aws)
+
+
+@pytest.fixture(scope="module")
+def operator(local_aws: Any) -> Any:
+    """A platform operator (an account in the operators group)."""
+    from tests.support.orgs import make_account
+
+    return make_account(local_aws, operator=True)

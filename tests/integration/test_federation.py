@@ -174,8 +174,24 @@ def test_an_unknown_provider_is_404(provider: str) -> None:
     assert response["statusCode"] == 404 and body_of(response)["error"]["code"] == "unknown_provider"
 
 
-def test_a_login_hint_with_control_characters_is_422() -> None:
-    assert call("GET", "/auth/login/google", query={"login_hint": "a\nb"})["statusCode"] == 422
+@pytest.mark.parametrize("hint", ["a\nb", "anna\u202egro.liamg@"], ids=["control", "bidi-override"])
+def test_a_login_hint_with_control_or_bidi_characters_is_422(hint: str) -> None:
+    assert call("GET", "/auth/login/google", query={"login_hint": hint})["statusCode"] == 422
+
+
+@pytest.mark.parametrize(("accept_language", "language"), [(None, "nl"), ("en-GB", "en")])
+def test_the_login_routes_errors_speak_the_requests_language(
+    accept_language: str | None, language: str
+) -> None:
+    headers = {"Accept-Language": accept_language} if accept_language else {}
+    expected = [
+        (call("GET", "/auth/login/facebook", headers=headers), errors.UnknownProvider()),
+        (call("POST", "/auth/session", body={"session": "a" * 43}, headers=headers), errors.InvalidSession()),
+        (call("GET", "/auth/callback", query={"state": "x" * 43}, headers=headers), errors.InvalidState()),
+    ]
+    for response, error in expected:
+        assert body_of(response)["error"]["code"] == error.code
+        assert body_of(response)["error"]["message"] == error.message_in(language)  # type: ignore[arg-type]
 
 
 def test_a_session_code_of_the_wrong_shape_is_422_and_an_unknown_one_401() -> None:
@@ -239,8 +255,12 @@ def test_a_good_id_token_lands_in_the_app_with_a_session_code_that_works_once(lo
     assert response["statusCode"] == 302
     location = header(response, "Location") or ""
     assert location.startswith("https://app.test.example/#session=")
+    assert header(response, "Cache-Control") == "no-store"  # the code is as good as the tokens
     session = location.split("#session=")[1]
-    assert body_of(call("POST", "/auth/session", body={"session": session}))["refresh_token"] == "refresh"
+    exchanged = call("POST", "/auth/session", body={"session": session})
+    assert body_of(exchanged)["refresh_token"] == "refresh"
+    assert header(exchanged, "Cache-Control") == "no-store"
+    assert header(exchanged, "Content-Type") == "application/json; charset=utf-8"
     again = call("POST", "/auth/session", body={"session": session})
     assert again["statusCode"] == 401 and body_of(again)["error"]["code"] == "invalid_session"
 

@@ -30,7 +30,8 @@ def test_login_failures_do_not_reveal_whether_a_user_exists(account: dict[str, A
         "unknown-user": "nobody-here-at-all",
         "unknown-email": "nobody@example.nl",
     }[who]
-    response = call("POST", "/auth/token", body={"username": username, "password": "not the password at all"})
+    body = {"username": username, "password": "not the password at all"}
+    response = call("POST", "/auth/token", body=body, headers={"Accept-Language": "en"})
     assert response["statusCode"] == 401
     assert body_of(response) == {
         "error": {
@@ -38,6 +39,12 @@ def test_login_failures_do_not_reveal_whether_a_user_exists(account: dict[str, A
             "message": "The username or password is not correct.",
             "details": [],
         }
+    }
+    dutch = call("POST", "/auth/token", body=body)  # no Accept-Language: Dutch, the same code
+    assert body_of(dutch)["error"] == {
+        "code": "invalid_credentials",
+        "message": "De gebruikersnaam of het wachtwoord klopt niet.",
+        "details": [],
     }
 
 

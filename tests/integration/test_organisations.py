@@ -371,11 +371,11 @@ def test_activation_is_reviewed_by_an_operator_and_queues_the_send_registration(
     )
     [message] = [m for m in drain_queue(local_aws) if m["organisation_id"] == organisation["id"]]
     assert message["participant_id"] == primary["participant_id"]
-    assert (message["action"], message["capability"]) == ("register", "send")
     from organisations_api.handler import service
 
     job = service().jobs.get(message["job_id"])
     assert job is not None and job.status.value == "queued" and job.attempts == 0
+    assert (job.origin.value, job.target.send, job.target.receive) == ("approval", True, False)
     decided = operator.call("POST", f"/admin/organisations/{organisation['id']}/activation/reject", body={})
     assert decided["statusCode"] == 409
 
@@ -462,9 +462,12 @@ def test_receiving_needs_an_active_organisation_accepted_costs_and_credit(
     disabled = admin.ok("PUT", path, body={"enabled": False, "accept_costs": False})
     assert disabled["enabled"] is False and disabled["registration_job_id"] != enabled["registration_job_id"]
     messages = [m for m in drain_queue(local_aws) if m["organisation_id"] == organisation["id"]]
-    assert [(m["action"], m["capability"]) for m in messages] == [
-        ("register", "receive"),
-        ("deregister", "receive"),
+    from organisations_api.handler import service
+
+    jobs = [service().jobs.get(m["job_id"]) for m in messages]
+    assert [(j.origin.value, j.target.receive) for j in jobs if j] == [
+        ("receiving", True),
+        ("receiving", False),
     ]
     environment = call("GET", "/environment", claims=admin.claims)
     assert body_of(environment)["credit"] == {"balance_cents": 2500, "currency": "EUR"}
@@ -560,19 +563,68 @@ def test_reading_an_organisation_takes_two_dynamodb_calls_and_listing_one_query(
     assert listing.by_operation()["dynamodb.Query"] == 1 and "dynamodb.Scan" not in listing.by_operation()
 
 
-def test_approving_after_the_primary_identifier_was_removed_is_409(admin: Account, operator: Account) -> None:
-    organisation = admin.ok("POST", "/organisations", 201, body=_by_hand())
+def test_identifiers_are_locked_while_activation_is_reviewed(
+    admin: Account, other: Account, operator: Account
+) -> None:
+    oin = f"{uuid.uuid4().int % 10**20:020d}"
+    organisation = admin.ok(
+        "POST", "/organisations", 201, body=_by_hand(identifiers=[{"scheme": "0190", "value": oin}])
+    )
     path = f"/organisations/{organisation['id']}"
     admin.ok("POST", f"{path}/activation", 202, body={"method": "manual_review"})
-    admin.ok("DELETE", f"{path}/identifiers/{organisation['identifiers'][0]['participant_id']}", 204)
-    response = operator.call("POST", f"/admin/organisations/{organisation['id']}/activation/approve")
-    assert (
-        response["statusCode"] == 409 and body_of(response)["error"]["code"] == "primary_identifier_required"
+    for method, sub, body in (
+        ("DELETE", f"/identifiers/0190:{oin}", None),
+        ("POST", "/identifiers", {"scheme": "0088", "value": "8712345678906"}),
+    ):
+        response = admin.call(method, path + sub, body=body)
+        assert response["statusCode"] == 409, response["body"]
+        assert body_of(response)["error"]["code"] == "activation_pending"
+    # The claim stands: nobody else can take the identifier under review.
+    taken = other.call(
+        "POST", "/organisations", body=_by_hand(identifiers=[{"scheme": "0190", "value": oin}])
     )
-    assert (
-        operator.ok("POST", f"/admin/organisations/{organisation['id']}/activation/reject")["status"]
-        == "rejected"
-    )
+    assert taken["statusCode"] == 409 and body_of(taken)["error"]["code"] == "organisation_exists"
+    # The operator sees what they approve, and approves exactly that.
+    [request] = [
+        r
+        for r in operator.ok("GET", "/admin/activation-requests")
+        if r["organisation_id"] == organisation["id"]
+    ]
+    assert (request["country"], request["kvk_number"]) == ("NL", None)
+    assert request["identifiers"] == [
+        {
+            "scheme": "0190",
+            "value": oin,
+            "participant_id": f"0190:{oin}",
+            "primary": True,
+            "verification": "unverified",
+            "verification_source": None,
+            "verified_at": None,
+        }
+    ]
+    approved = operator.ok("POST", f"/admin/organisations/{organisation['id']}/activation/approve")
+    assert [i["participant_id"] for i in approved["identifiers"]] == [f"0190:{oin}"]
+
+
+def test_operators_see_how_an_identifier_was_verified(
+    admin: Account, operator: Account, organisations_service: Any
+) -> None:
+    number = _free_kvk_number(organisations_service)
+    organisation = admin.ok("POST", "/organisations", 201, body={"kvk_number": number})
+    admin.ok("POST", f"/organisations/{organisation['id']}/activation", 202, body={"method": "manual_review"})
+    [request] = [
+        r
+        for r in operator.ok("GET", "/admin/activation-requests")
+        if r["organisation_id"] == organisation["id"]
+    ]
+    [identifier] = request["identifiers"]
+    assert request["kvk_number"] == number
+    assert (identifier["verification"], identifier["verification_source"]) == ("verified", "kvk")
+    assert identifier["verified_at"]
+    operator.ok("POST", f"/admin/organisations/{organisation['id']}/activation/reject", body={})
+    # Rejected, it may change again; without its KvK identifier it shows no KvK number.
+    admin.ok("DELETE", f"/organisations/{organisation['id']}/identifiers/0106:{number}", 204)
+    assert admin.ok("GET", f"/organisations/{organisation['id']}")["kvk_number"] is None
 
 
 def test_contact_emails_are_trimmed(admin: Account) -> None:

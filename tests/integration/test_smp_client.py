@@ -294,15 +294,19 @@ def test_migration_key_round_trip_between_two_smps(
     outbound = smp.start_outbound_migration(PARTICIPANT)
     assert outbound.participant_id == PARTICIPANT and outbound.expires_at is None
     assert outbound.migration_key not in repr(outbound)
-    with pytest.raises(SmpRejected, match="already in progress"):
-        smp.start_outbound_migration(PARTICIPANT)
+    # Asking again while one is in progress (phoss: 400 "already in progress") replaces the key.
+    replaced = smp.start_outbound_migration(PARTICIPANT)
+    assert replaced.migration_key != outbound.migration_key
+    assert [m["state"] for m in sandbox.state()["migrations"]] == ["cancelled", "in_progress"]
 
     with SmpClient(second_smp.url, BasicAuth("sandbox", "sandbox-password")) as new_smp:
-        inbound = new_smp.migrate_inbound(PARTICIPANT, outbound.migration_key)
+        with pytest.raises(SmlWriteFailed):  # the first key is void now
+            new_smp.migrate_inbound(PARTICIPANT, outbound.migration_key)
+        inbound = new_smp.migrate_inbound(PARTICIPANT, replaced.migration_key)
         assert inbound.complete and inbound.service_group_created and not inbound.already_here
         assert sml.lookup(PARTICIPANT) == second_smp.url
         assert smp_elsewhere(sml, PARTICIPANT, [sandbox.url]) == second_smp.url
-        again = new_smp.migrate_inbound(PARTICIPANT, outbound.migration_key)
+        again = new_smp.migrate_inbound(PARTICIPANT, replaced.migration_key)
         assert again.already_here and again.complete
 
     assert smp.finalize_outbound_migration(PARTICIPANT) is True

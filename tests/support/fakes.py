@@ -32,20 +32,25 @@ from onboarding.domain.models import (
     SignupStatus,
     User,
 )
-from onboarding.domain.organisations import (
-    Organisation,
-    OrganisationStatus,
-    RegistrationJob,
-    RegistrationMessage,
+from onboarding.domain.organisations import PEPPOL_FIELDS, Organisation, OrganisationStatus
+from onboarding.domain.peppol import (
+    AccessPointEndpoint,
+    BusinessEntity,
+    DocumentType,
+    new_migration_key,
+    participant_value,
 )
 from onboarding.domain.ports import (
     AccountRef,
+    InboundMigration,
     KvkProfile,
     KvkSearchResult,
+    OutboundMigration,
     RateLimit,
     Tokens,
     ViesResult,
 )
+from onboarding.domain.registration import RegistrationJob, RegistrationMessage
 from onboarding.domain.rules import canonical_username, hour_bucket, seconds_to_next_hour
 
 
@@ -64,6 +69,7 @@ class Memory:
     organisations: dict[str, Organisation] = field(default_factory=dict)
     claims: dict[str, str] = field(default_factory=dict)  # participant key -> organisation id
     jobs: dict[str, RegistrationJob] = field(default_factory=dict)
+    outbox: dict[str, datetime] = field(default_factory=dict)  # job id -> when it is due
     counters: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     identities: dict[tuple[str, str], FederatedIdentity] = field(default_factory=dict)  # (provider, subject)
     domain_policies: dict[str, DomainPolicy] = field(default_factory=dict)  # email domain -> policy
@@ -296,6 +302,7 @@ class InMemoryOrganisations:
         if release:
             del self.memory.claims[participant_key(release)]
         self.memory.jobs.update({job.id: job for job in jobs})
+        self.memory.outbox.update({job.id: job.created_at for job in jobs})
         return organisation
 
     def delete(self, organisation: Organisation) -> None:
@@ -315,8 +322,58 @@ class InMemoryJobs:
     def get(self, job_id: str) -> RegistrationJob | None:
         return self.memory.jobs.get(job_id)
 
-    def mark_dispatched(self, job_id: str, moment: datetime) -> None:
+    def get_with_organisations(
+        self, refs: list[tuple[str, str, str]]
+    ) -> list[tuple[RegistrationJob | None, Organisation | None]]:
+        organisations = InMemoryOrganisations(self.memory)
+        return [
+            (self.get(job), organisations.get(environment, organisation))
+            for job, environment, organisation in refs
+        ]
+
+    def save(
+        self,
+        job: RegistrationJob,
+        *,
+        previous_version: int,
+        organisation: Organisation | None = None,
+        redispatch: bool = False,
+    ) -> None:
+        stored = self.memory.jobs.get(job.id)
+        if stored is None or stored.version != previous_version:
+            raise errors.JobChanged(f"job {job.id} changed meanwhile")
+        if organisation is not None:  # the job's participant only, if this job is still its latest
+            current = self.memory.organisations.get(organisation.id)
+            stored_identifier = current.find(job.participant_id) if current else None
+            if current is None or stored_identifier is None or stored_identifier.job_id != job.id:
+                raise errors.OrganisationChanged
+            changed = organisation.find(job.participant_id)
+            assert changed is not None
+            peppol = {name: getattr(changed, name) for name in PEPPOL_FIELDS}  # nothing else of it
+            self.memory.organisations[organisation.id] = current.model_copy(
+                update={
+                    "identifiers": current.replacing(stored_identifier.model_copy(update=peppol)),
+                    "updated_at": organisation.updated_at,
+                    "version": current.version + 1,
+                }
+            )
+        # ``dispatched_at`` is the dispatcher's, as in the repository.
+        dispatched = None if redispatch else stored.dispatched_at
+        self.memory.jobs[job.id] = job.model_copy(update={"dispatched_at": dispatched})
+        if job.final:
+            self.memory.outbox.pop(job.id, None)
+        elif redispatch:
+            self.memory.outbox[job.id] = job.updated_at
+
+    def mark_dispatched(self, job_id: str, moment: datetime, *, due_again: datetime) -> None:
+        if job_id not in self.memory.outbox:
+            return
         self.memory.jobs[job_id] = self.memory.jobs[job_id].model_copy(update={"dispatched_at": moment})
+        self.memory.outbox[job_id] = due_again
+
+    def due(self, moment: datetime, *, limit: int) -> list[RegistrationJob]:
+        due = sorted((at, job_id) for job_id, at in self.memory.outbox.items() if at <= moment)
+        return [self.memory.jobs[job_id] for _, job_id in due[:limit]]
 
 
 class InMemoryLogins:
@@ -551,11 +608,165 @@ class FakeVies:
 
 
 class FakeQueue:
+    """A FIFO queue: a message whose deduplication id was sent before is dropped."""
+
     def __init__(self) -> None:
         self.messages: list[RegistrationMessage] = []
         self.unavailable = False
+        self.sends = 0
 
     def send(self, message: RegistrationMessage) -> None:
         if self.unavailable:
             raise errors.QueueUnavailable("AWS.SimpleQueueService.NonExistentQueue")
-        self.messages.append(message)
+        self.sends += 1
+        if all(m.deduplication_id != message.deduplication_id for m in self.messages):
+            self.messages.append(message)
+
+    def take(self) -> list[RegistrationMessage]:
+        """Every message sent so far (removed)."""
+        taken, self.messages = self.messages, []
+        return taken
+
+
+def _key(participant_id: str) -> str:
+    return participant_value(participant_id).lower()
+
+
+@dataclass
+class _Group:
+    documents: dict[str, DocumentType] = field(default_factory=dict)  # url id -> document type
+    endpoints: dict[str, AccessPointEndpoint] = field(default_factory=dict)
+    card: BusinessEntity | None = None
+
+
+class FakeSmp:
+    """An SMP with its SML (participant -> SMP URL), keeping the ``Smp`` port's contract:
+    phoss-smp's answers turned into the port's errors. ``fail_next`` errors are raised, one per
+    call, before anything happens; ``calls`` records what was asked."""
+
+    ELSEWHERE = "https://smp.elsewhere.example"
+
+    def __init__(self, base_url: str = "https://smp.example") -> None:
+        self.base_url = base_url
+        self.groups: dict[str, _Group] = {}
+        self.sml: dict[str, str] = {}
+        self.prepared: dict[str, str] = {}  # participant -> migration key prepared in the SML
+        self.outbound: dict[str, str] = {}  # participant -> key of a move away in progress
+        self.fail_next: list[Exception] = []
+        self.calls: list[tuple[str, str]] = []
+
+    def register_elsewhere(self, participant_id: str, migration_key: str | None = None) -> str:
+        """Another SMP holds the participant (and prepared a key to move it, if asked)."""
+        self.sml[_key(participant_id)] = self.ELSEWHERE
+        key = migration_key or new_migration_key()
+        self.prepared[_key(participant_id)] = key
+        return key
+
+    def _call(self, operation: str, participant_id: str) -> str:
+        self.calls.append((operation, participant_value(participant_id)))
+        if self.fail_next:
+            raise self.fail_next.pop(0)
+        return _key(participant_id)
+
+    def _group(self, key: str, operation: str) -> _Group:
+        if key not in self.groups:
+            raise errors.SmpRejected(f"{operation}: HTTP 404 Service Group is not registered", 404)
+        return self.groups[key]
+
+    def service_group(self, participant_id: str) -> list[str] | None:
+        key = self._call("get service group", participant_id)
+        group = self.groups.get(key)
+        return sorted(group.documents) if group else None
+
+    def put_service_group(self, participant_id: str, *, create_in_sml: bool = True) -> None:
+        key = self._call("put service group", participant_id)
+        if key in self.groups:
+            return
+        if create_in_sml:
+            if self.sml.get(key, self.base_url) != self.base_url:
+                raise errors.SmlWriteFailed("put service group: the SMP could not update the SML", "put")
+            self.sml[key] = self.base_url
+        self.groups[key] = _Group()
+
+    def delete_service_group(self, participant_id: str, *, delete_in_sml: bool = True) -> bool:
+        key = self._call("delete service group", participant_id)
+        if key not in self.groups:
+            return False
+        if delete_in_sml:
+            if self.sml.get(key) not in (None, self.base_url):
+                raise errors.SmlWriteFailed(
+                    "delete service group: the SMP could not update the SML", "delete"
+                )
+            self.sml.pop(key, None)
+        del self.groups[key]
+        return True
+
+    def put_service_metadata(
+        self, participant_id: str, document: DocumentType, endpoint: AccessPointEndpoint
+    ) -> None:
+        key = self._call("put service metadata", participant_id)
+        group = self._group(key, "put service metadata")
+        group.documents[document.url_id] = document
+        group.endpoints[document.url_id] = endpoint
+
+    def delete_service_metadata(self, participant_id: str, document: DocumentType) -> bool:
+        key = self._call("delete service metadata", participant_id)
+        group = self.groups.get(key)
+        return bool(group and group.documents.pop(document.url_id, None))
+
+    def put_business_card(self, participant_id: str, entity: BusinessEntity) -> None:
+        key = self._call("put business card", participant_id)
+        self._group(key, "put business card").card = entity
+
+    def delete_business_card(self, participant_id: str) -> bool:
+        key = self._call("delete business card", participant_id)
+        group = self.groups.get(key)
+        if group is None or group.card is None:
+            return False
+        group.card = None
+        return True
+
+    def start_outbound_migration(self, participant_id: str) -> OutboundMigration:
+        key = self._call("start outbound migration", participant_id)
+        self._group(key, "start outbound migration")
+        self.outbound[key] = self.prepared[key] = new_migration_key()
+        return OutboundMigration(
+            participant_id=participant_value(participant_id), migration_key=self.outbound[key]
+        )
+
+    def cancel_outbound_migration(self, participant_id: str) -> bool:
+        key = self._call("cancel outbound migration", participant_id)
+        return self.outbound.pop(key, None) is not None
+
+    def finalize_outbound_migration(self, participant_id: str) -> bool:
+        key = self._call("finalize outbound migration", participant_id)
+        if self.outbound.pop(key, None) is None:
+            return False
+        self.groups.pop(key, None)
+        return True
+
+    def migrate_inbound(self, participant_id: str, migration_key: str) -> InboundMigration:
+        key = self._call("inbound migration", participant_id)
+        if key in self.groups:
+            return InboundMigration(service_group_created=False, migration_recorded=False, already_here=True)
+        if self.prepared.get(key) != migration_key:
+            raise errors.SmlWriteFailed("inbound migration: the SMP could not update the SML", "migrate")
+        del self.prepared[key]
+        self.sml[key] = self.base_url
+        self.groups[key] = _Group()
+        return InboundMigration(service_group_created=True, migration_recorded=True)
+
+
+class FakeSml:
+    """The SML's DNS, reading the fake SMP's register; ``failing`` makes every lookup fail."""
+
+    def __init__(self, smp: FakeSmp) -> None:
+        self.smp = smp
+        self.failing = False
+        self.asked: list[str] = []
+
+    def lookup(self, participant_id: str) -> str | None:
+        self.asked.append(participant_id)
+        if self.failing:
+            raise errors.SmlLookupFailed("DNS timeout")
+        return self.smp.sml.get(_key(participant_id))

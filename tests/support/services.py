@@ -15,6 +15,8 @@ from tests.support.fakes import (
     FakeLinks,
     FakeMailer,
     FakeQueue,
+    FakeSml,
+    FakeSmp,
     FakeVies,
     InMemoryEnvironments,
     InMemoryIdentities,
@@ -38,7 +40,13 @@ SETTINGS = Settings.model_validate(
             "hosted_domain": "https://login.example",
         },
         "mail": {"sender": "no-reply@example.org"},
-        "peppol": {"queue_url": "unused"},
+        "peppol": {"queue_url": "unused", "max_receive_count": 5, "watchdog_seconds": 600},
+        "smp": {"base_url": "https://smp.example"},
+        "access_point": {
+            "url": "https://ap.example/as4",
+            "certificate": "Y2VydGlmaWNhdGU=",
+            "service_description": "Example access point",
+        },
         "federation": {"providers": ["google", "microsoft", "apple"]},
     }
 )
@@ -91,9 +99,13 @@ class World:
     links: FakeLinks = field(default_factory=FakeLinks)
     hosted: FakeHostedLogin = field(default_factory=FakeHostedLogin)
     identities: InMemoryIdentities = field(init=False)
+    smp: FakeSmp = field(default_factory=FakeSmp)
+    sml: FakeSml = field(init=False)  # the SML's DNS, over the fake SMP's register
+    sml_off: bool = False  # the worker does not ask the SML (settings.sml.lookup off)
 
     def __post_init__(self) -> None:
         self.identities = InMemoryIdentities(self.memory)
+        self.sml = FakeSml(self.smp)
 
     @property
     def users(self) -> InMemoryUsers:
@@ -160,3 +172,108 @@ class World:
             providers=BUILT_IN,
             clock=self.clock,
         )
+
+    def peppol_service(self, settings: Settings = SETTINGS) -> Any:
+        from peppol_api.service import PeppolService
+
+        return PeppolService(
+            settings=settings,
+            organisations=self.organisations,
+            jobs=self.jobs,
+            queue=self.queue,
+            smp=lambda: self.smp,
+            clock=self.clock,
+        )
+
+    def registrar(self, settings: Settings = SETTINGS) -> Any:
+        from onboarding.domain.peppol import AccessPointEndpoint
+        from peppol_api.registrar import Registrar
+
+        access_point = settings.access_point
+
+        def endpoint() -> AccessPointEndpoint:
+            assert access_point.url and access_point.certificate
+            return AccessPointEndpoint(
+                url=access_point.url,
+                certificate=access_point.certificate,
+                service_description=access_point.service_description,
+                technical_contact_url=access_point.technical_contact,
+            )
+
+        return Registrar(
+            settings=settings,
+            jobs=self.jobs,
+            organisations=self.organisations,
+            smp=self.smp,
+            sml=None if self.sml_off else self.sml,
+            endpoint=endpoint,
+            clock=self.clock,
+        )
+
+    def outbox(self, settings: Settings = SETTINGS) -> Any:
+        from peppol_api.outbox import Outbox
+
+        return Outbox(
+            settings=settings,
+            jobs=self.jobs,
+            organisations=self.organisations,
+            queue=self.queue,
+            clock=self.clock,
+        )
+
+    # --- data through the code ---
+    def user(self, role: str = "admin", environment_id: str | None = None) -> Any:
+        """A user (with an environment) who accepted the current terms."""
+        import uuid
+
+        from onboarding.domain.models import Environment, Role, TermsAcceptance, User
+        from onboarding.domain.rules import CURRENT_TERMS_VERSION
+
+        moment = self.clock()
+        environment_id = environment_id or str(uuid.uuid4())
+        if environment_id not in self.memory.environments:
+            self.memory.environments[environment_id] = Environment(
+                id=environment_id, name="Omgeving", created_at=moment, updated_at=moment
+            )
+        user = User(
+            id=str(uuid.uuid4()),
+            username=f"u{uuid.uuid4().hex[:8]}",
+            email="a@example.nl",
+            email_canonical="a@example.nl",
+            environment_id=environment_id,
+            role=Role(role),
+            terms=TermsAcceptance(version=CURRENT_TERMS_VERSION, accepted_at=moment),
+            created_at=moment,
+            updated_at=moment,
+        )
+        self.memory.users[user.id] = user
+        return user
+
+    def active_organisation(self, user: Any, *identifiers: tuple[str, str], receiving: bool = False) -> Any:
+        """An organisation made by hand with ``identifiers`` (the first primary), approved by an
+        operator (its primary's send registration queued), with credit and receiving if asked."""
+        from organisations_api.service import IdentifierInput
+
+        service = self.organisation_service()
+        created = service.create_by_hand(
+            user,
+            name="Handwerk BV",
+            country="NL",
+            address={"street": "Hoofdstraat 1", "postal_code": "1234AB", "city": "Utrecht"},
+            identifiers=[IdentifierInput(s, v) for s, v in identifiers or (("0106", "68750110"),)],
+            contact=None,
+        )
+        service.request_activation(user, created.id, "manual_review")
+        active = service.decide("operator-1", created.id, "approve", None)
+        if receiving:
+            service.add_credit("operator-1", user.environment_id, 1000)
+            active = service.set_receiving(user, created.id, enabled=True, accept_costs=True)
+        return active
+
+    def organisation(self, organisation_id: str) -> Any:
+        return self.memory.organisations[organisation_id]
+
+    def work(self, *, receive_count: int = 1) -> list[Any]:
+        """Hand every queued message to the worker once (as a delivery would)."""
+        registrar = self.registrar()
+        return [registrar.carry_out(message, receive_count) for message in self.queue.take()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from pytest_socket import disable_socket, enable_socket
@@ -15,3 +16,17 @@ def _no_network() -> Iterator[None]:
         yield
     finally:
         enable_socket()
+
+
+@pytest.fixture
+def world() -> Any:
+    """The in-memory fakes of the ports, the services wired to them, and a clock."""
+    from tests.support.services import World
+
+    return World()
+
+
+@pytest.fixture
+def admin(world: Any) -> Any:
+    """An admin of a fresh environment who accepted the current terms."""
+    return world.user()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from onboarding.domain.identifiers import (
+    PEPPOL_VALUE,
     InvalidIdentifier,
     parse,
     parse_participant_id,
@@ -86,3 +87,62 @@ def test_participant_ids_compare_case_insensitively() -> None:
 def test_vat_schemes_know_their_vies_country() -> None:
     assert scheme_of("9944").vat_country == "NL" and scheme_of("9925").vat_country == "BE"
     assert scheme_of("0106").vat_country is None
+
+
+# --- Issue 8: only plain ASCII, in Peppol's characters, whatever the scheme -----------------------
+LOOK_ALIKES = {
+    "full-width": lambda text: "".join(
+        chr(ord(c) + 0xFEE0) if c.isascii() and c.isalnum() else c for c in text
+    ),
+    "arabic-indic digits": lambda text: text.translate(
+        str.maketrans("0123456789", "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669")
+    ),
+    "devanagari digits": lambda text: text.translate(
+        str.maketrans("0123456789", "\u0966\u0967\u0968\u0969\u096a\u096b\u096c\u096d\u096e\u096f")
+    ),
+    "cyrillic letters": lambda text: text.translate(
+        str.maketrans("ABCEHKMOPTX", "\u0410\u0412\u0421\u0415\u041d\u041a\u041c\u041e\u0420\u0422\u0425")
+    ),
+}
+
+
+@pytest.mark.parametrize(("scheme", "value", "participant_id"), VALID)
+@pytest.mark.parametrize("disguise", LOOK_ALIKES)
+def test_look_alike_characters_are_refused_in_every_scheme(
+    scheme: str, value: str, participant_id: str, disguise: str
+) -> None:
+    disguised = LOOK_ALIKES[disguise](value)
+    if disguised == value:
+        pytest.skip("nothing to disguise in this value")
+    with pytest.raises(InvalidIdentifier) as refused:
+        parse(scheme, disguised)
+    assert refused.value.reason == "format" and refused.value.message_nl
+
+
+@pytest.mark.parametrize(("scheme", "value", "participant_id"), VALID)
+def test_every_canonical_value_is_in_peppols_characters(scheme: str, value: str, participant_id: str) -> None:
+    parsed = parse(scheme, value)
+    assert parsed.value.isascii() and PEPPOL_VALUE.fullmatch(parsed.value)
+
+
+@pytest.mark.parametrize(
+    "participant",
+    [
+        "\uff10\uff11\uff10\uff16:68750110",
+        "\u0660\u0661\u0660\u0666:68750110",
+        "0106:\uff16\uff18\uff17\uff15\uff10\uff11\uff11\uff10",
+    ],
+)
+def test_look_alikes_in_a_participant_id_are_refused(participant: str) -> None:
+    from onboarding.domain.peppol import participant_value
+
+    with pytest.raises(InvalidIdentifier):
+        parse_participant_id(participant)
+    with pytest.raises(ValueError, match="ICD"):
+        participant_value(participant)
+
+
+def test_a_scheme_name_must_be_plain_ascii() -> None:
+    with pytest.raises(InvalidIdentifier) as refused:
+        scheme_of("NL:\u212aVK")  # KELVIN SIGN lower-cases to "k"
+    assert refused.value.reason == "unknown_scheme"

@@ -41,3 +41,21 @@ def test_html_escapes_what_users_choose() -> None:
 def test_dutch_is_the_default_language_of_the_confirmation() -> None:
     mail = confirmation_mail("a@example.nl", "nl", "https://app.example", "bob")
     assert mail.subject == "Je omgeving is klaar" and "bob" in mail.text
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_the_confirmation_leads_to_the_apps_landing_page(language: str) -> None:
+    """``GET /``: it shows who is signed in, or leads to the login page (issue 8, item 17)."""
+    mail = confirmation_mail("a@example.nl", language, "https://app.example", "bob")  # type: ignore[arg-type]
+    assert "https://app.example/\n" in mail.text and 'href="https://app.example/"' in mail.html
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_the_fallback_link_may_wrap_anywhere_on_a_narrow_screen(language: str) -> None:
+    """The link is one long unbroken word; without these a 375 px phone scrolls sideways (the
+    e2e test renders the mail at that width in Chromium)."""
+    import re
+
+    html = activation_mail("a@example.nl", language, "https://app.example.org", "T" * 43).html  # type: ignore[arg-type]
+    [link] = re.findall(r'<a href="[^"]*" style="([^"]*)">https://', html)
+    assert "overflow-wrap:anywhere" in link and "word-break:break-all" in link

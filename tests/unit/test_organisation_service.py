@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 
 from onboarding.domain import errors
-from onboarding.domain.models import Environment, Role, User
+from onboarding.domain.models import Role, User
 from onboarding.domain.organisations import OrganisationStatus, PeppolState, ReceivePrompt, Verification
-from onboarding.domain.rules import CURRENT_TERMS_VERSION
 from tests.support.services import World
 
 ADDRESS = {"street": "Hoofdstraat 1", "postal_code": "1234AB", "city": "Utrecht"}
@@ -28,27 +27,7 @@ def service(world: World) -> Any:
 
 
 def _user(world: World, role: Role = Role.ADMIN, environment_id: str | None = None) -> User:
-    from onboarding.domain.models import TermsAcceptance
-
-    moment = world.clock()
-    environment_id = environment_id or str(uuid.uuid4())
-    if environment_id not in world.memory.environments:
-        world.memory.environments[environment_id] = Environment(
-            id=environment_id, name="Omgeving", created_at=moment, updated_at=moment
-        )
-    user = User(
-        id=str(uuid.uuid4()),
-        username=f"u{uuid.uuid4().hex[:8]}",
-        email="a@example.nl",
-        email_canonical="a@example.nl",
-        environment_id=environment_id,
-        role=role,
-        terms=TermsAcceptance(version=CURRENT_TERMS_VERSION, accepted_at=moment),
-        created_at=moment,
-        updated_at=moment,
-    )
-    world.memory.users[user.id] = user
-    return user
+    return world.user(role.value, environment_id)  # type: ignore[no-any-return]
 
 
 @pytest.fixture
@@ -269,12 +248,25 @@ def test_a_stale_write_is_organisation_changed(world: World, service: Any, admin
         world.organisations.save(organisation, previous_version=organisation.version)
 
 
-def test_what_is_on_peppol_cannot_be_deleted(world: World, service: Any, admin: User) -> None:
+def test_what_is_on_peppol_cannot_be_deleted_and_the_answer_says_how_to_deregister(
+    world: World, service: Any, admin: User
+) -> None:
     organisation = _active(world, service, admin)
-    with pytest.raises(errors.RegisteredOnPeppol):
+    participant = organisation.identifiers[0].participant_id
+    with pytest.raises(errors.RegisteredOnPeppol) as refused:
         service.delete(admin, organisation.id)
+    how = f'PUT /organisations/{organisation.id}/peppol/{participant} {{"send": false, "receive": false}}'
+    assert how in refused.value.message and how in (refused.value.message_nl or "")
     with pytest.raises(errors.RegisteredOnPeppol):
-        service.remove_identifier(admin, organisation.id, organisation.identifiers[0].participant_id)
+        service.remove_identifier(admin, organisation.id, participant)
+    # Registered, then deregistered: now it can go.
+    world.work()
+    world.peppol_service().request(
+        admin, organisation.id, participant, send=False, receive=False, document_types=None
+    )
+    world.work()
+    service.remove_identifier(admin, organisation.id, participant)
+    service.delete(admin, organisation.id)
 
 
 # --- Activation ---------------------------------------------------------------------------------
@@ -289,13 +281,11 @@ def test_approval_activates_and_queues_the_send_registration(world: World, servi
     [primary] = approved.identifiers
     assert primary.send is PeppolState.PENDING
     [message] = world.queue.messages
-    assert (message.participant_id, message.action, message.capability) == (
-        primary.participant_id,
-        "register",
-        "send",
-    )
+    assert message.participant_id == primary.participant_id
     job = world.jobs.get(primary.job_id)
     assert job is not None and job.id == message.job_id and job.dispatched_at is not None
+    assert (job.origin, job.requested_by) == ("approval", "operator-1")
+    assert (job.target.send, job.target.receive, job.target.directory) == (True, False, True)
     assert service.activation_requests() == []
     with pytest.raises(errors.OrganisationAlreadyActive):
         service.request_activation(admin, organisation.id, "manual_review")
@@ -350,7 +340,25 @@ def test_receiving_needs_accepted_costs_an_active_organisation_and_credit(
     assert service.set_receiving(admin, active.id, enabled=True, accept_costs=True) == receiving  # no new job
     stopped = service.set_receiving(admin, active.id, enabled=False, accept_costs=False)
     assert stopped.identifiers[0].receive is PeppolState.DEREGISTERING
-    assert [m.action for m in world.queue.messages[-2:]] == ["register", "deregister"]
+    targets = [world.jobs.get(m.job_id).target for m in world.queue.messages[-2:]]  # type: ignore[union-attr]
+    assert [(t.send, t.receive, t.document_types) for t in targets] == [
+        (True, True, ("bis-billing-invoice", "bis-billing-credit-note")),
+        (True, False, ()),
+    ]
+
+
+def test_turning_receiving_off_deregisters_every_identifier_that_receives(
+    world: World, service: Any, admin: User
+) -> None:
+    active = _active(world, service, admin)
+    _credit(world, admin.environment_id)
+    peppol = world.peppol_service()
+    service.add_identifier(admin, active.id, _identifier("9944", "NL000099998B57"))
+    service.set_receiving(admin, active.id, enabled=True, accept_costs=True)
+    peppol.request(admin, active.id, "9944:NL000099998B57", send=False, receive=True, document_types=None)
+    stopped = service.set_receiving(admin, active.id, enabled=False, accept_costs=False)
+    assert [i.receive for i in stopped.identifiers] == [PeppolState.DEREGISTERING] * 2
+    assert stopped.receiving.registration_job_id == stopped.identifiers[0].job_id
 
 
 def test_the_receive_prompt_remembers_later_and_never(service: Any, admin: User, world: World) -> None:
@@ -372,3 +380,81 @@ def test_credit_top_ups_are_kept_in_a_ledger_newest_first(world: World, service:
     ]
     with pytest.raises(errors.EnvironmentNotFound):
         service.add_credit("operator-1", "no-such-environment", 100)
+
+
+# --- Issue 8: look-alike identifiers and review integrity -----------------------------------------
+FULL_WIDTH = str.maketrans("0123456789", "\uff10\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19")
+ARABIC_INDIC = str.maketrans("0123456789", "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669")
+
+
+@pytest.mark.parametrize("digits", [FULL_WIDTH, ARABIC_INDIC])
+def test_look_alike_digits_never_claim_an_identifier_again(
+    world: World, service: Any, admin: User, digits: dict[int, str]
+) -> None:
+    _by_hand(service, admin, ("0106", "68750110"))
+    other = _user(world)
+    for given in (("0106", "68750110".translate(digits)), ("0190", "00000001820029336000".translate(digits))):
+        with pytest.raises(errors.InvalidInput) as refused:
+            _by_hand(service, other, given)
+        assert refused.value.code == "invalid_identifier_format"
+    with pytest.raises(errors.InvalidInput):
+        service.create_from_kvk(other, "68750110".translate(digits))
+    assert all(key.isascii() for key in world.memory.claims)
+
+
+def test_what_the_kvk_answers_is_never_claimed_in_place_of_the_number_asked_for(
+    world: World, service: Any, admin: User
+) -> None:
+    from onboarding.domain.ports import KvkProfile
+
+    world.kvk.profiles["69599068"] = KvkProfile(
+        "\uff16\uff19\uff15\uff19\uff19\uff10\uff16\uff18",
+        "Look-alike BV",
+        None,
+        None,
+        None,
+        None,
+        None,
+        "NL",
+        True,
+    )
+    with pytest.raises(errors.KvkUnavailable):
+        service.create_from_kvk(admin, "69599068")
+    assert not world.memory.claims
+
+
+def test_identifiers_cannot_change_while_the_activation_is_reviewed(
+    world: World, service: Any, admin: User
+) -> None:
+    from organisations_api.service import IdentifierInput
+
+    organisation = _by_hand(service, admin, ("0106", "68750110"))
+    service.request_activation(admin, organisation.id, "manual_review")
+    with pytest.raises(errors.IdentifiersLockedDuringReview) as refused:
+        service.remove_identifier(admin, organisation.id, "0106:68750110")
+    assert (refused.value.status, refused.value.code) == (409, "activation_pending")
+    with pytest.raises(errors.IdentifiersLockedDuringReview):
+        service.add_identifier(admin, organisation.id, IdentifierInput("0088", "8712345678906"))
+    assert world.memory.claims == {"0106:68750110": organisation.id}
+    assert service.get(admin, organisation.id).kvk_number == "68750110"
+
+
+def test_the_kvk_number_shown_is_always_one_that_is_claimed(world: World, service: Any, admin: User) -> None:
+    from organisations_api.service import IdentifierInput
+
+    organisation = _by_hand(service, admin, ("0190", "00000001820029336000"), ("0106", "68750110"))
+    assert organisation.kvk_number == "68750110"
+    service.remove_identifier(admin, organisation.id, "0106:68750110")
+    assert service.get(admin, organisation.id).kvk_number is None
+    assert "0106:68750110" not in world.memory.claims
+    service.add_identifier(admin, organisation.id, IdentifierInput("NL:KVK", "6875 0110"))
+    assert service.get(admin, organisation.id).kvk_number == "68750110"
+
+
+def test_approval_still_needs_one_primary_identifier(world: World, service: Any, admin: User) -> None:
+    organisation = _by_hand(service, admin)
+    service.request_activation(admin, organisation.id, "manual_review")
+    stored = world.memory.organisations[organisation.id]
+    world.memory.organisations[organisation.id] = stored.model_copy(update={"identifiers": ()})
+    with pytest.raises(errors.PrimaryIdentifierRequired):
+        service.decide("operator-1", organisation.id, "approve", None)

@@ -57,3 +57,13 @@ def test_the_readme_documents_every_setting() -> None:
     readme = (ROOT / "README.md").read_text()
     missing = [name for name in variables() if not name.startswith("AWS_") and f"`{name}`" not in readme]
     assert not missing, f"the README's configuration table lacks {missing}"
+
+
+def test_make_help_prints_plain_text_not_make_variables() -> None:
+    import shutil
+    import subprocess
+
+    make = shutil.which("make")
+    assert make, "GNU make runs every command of this project"
+    shown = subprocess.run([make, "-s", "help"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert "make dev" in shown and "$(" not in shown and "$$" not in shown, shown

@@ -45,11 +45,17 @@ def test_usernames_are_unique_regardless_of_case() -> None:
         ("wachtwoord123", "too common"),
         ("aaaaaaaaaaaaaaaa", "too common"),
         ("alice-the-admin", "username or email"),
+        (" " * 12, "spaces only"),
+        ("\u3000" * 6 + "\u00a0" * 6, "spaces only"),
+        ("\x00" * 12, "control characters"),
+        ("\x1b\x7f\x85" * 4, "control characters"),
+        ("correct horse\nbattery staple", "control characters"),
     ],
 )
-def test_weak_passwords_are_refused_with_a_reason(password: str, problem: str) -> None:
+def test_weak_passwords_are_refused_with_a_reason_in_english_and_dutch(password: str, problem: str) -> None:
     found = rules.password_problem(password, username="alice-the-admin", email="Alice@example.nl")
-    assert found is not None and problem in found
+    assert found is not None and problem in found.en
+    assert found.nl and found.nl != found.en
 
 
 @pytest.mark.parametrize(

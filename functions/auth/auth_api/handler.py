@@ -59,8 +59,8 @@ from onboarding.web.app import COGNITO, create_app, resolve
 from onboarding.web.caller import caller_from_event, client_ip
 from onboarding.web.docs import openapi_document, swagger_page
 from onboarding.web.idempotency import IDEMPOTENCY_KEY, idempotent
-from onboarding.web.language import preferred_language
-from onboarding.web.schemas import BODY_ERRORS, documented
+from onboarding.web.language import preferred_language, request_language, speak
+from onboarding.web.schemas import BODY_ERRORS, TEXT_PATTERN, documented
 
 app = create_app()
 AUTH_TAG, ME_TAG, DOCS_TAG = ["Sign-up and login"], ["Signed-in user"], ["Documentation"]
@@ -102,7 +102,17 @@ def _request_info() -> RequestInfo:
 
 def _user(*, require_current_terms: bool = True) -> User:
     caller = caller_from_event(app.current_event)
-    return service().current_user(caller.username, require_current_terms=require_current_terms)
+    return service().current_user(
+        caller.username,
+        require_current_terms=require_current_terms,
+        on_found=lambda user: speak(app, user.language),
+    )
+
+
+def _activation_token(body: Any) -> str | None:
+    """The secret that scopes Idempotency-Keys sent with an activation (see ``idempotency``)."""
+    token = body.get("token") if isinstance(body, dict) else None
+    return token if isinstance(token, str) else None
 
 
 # --- Sign-up and activation (public) --------------------------------------------------------
@@ -117,6 +127,7 @@ def signup(
     body: SignupRequest, accept_language: Annotated[str | None, Header(alias="Accept-Language")] = None
 ) -> Accepted:
     language = body.language or preferred_language(accept_language)
+    speak(app, language)
     return Accepted(message=service().sign_up(body.email, language, _request_info()))
 
 
@@ -131,7 +142,8 @@ def resend(
     body: ResendRequest, accept_language: Annotated[str | None, Header(alias="Accept-Language")] = None
 ) -> Accepted:
     language = preferred_language(accept_language) if accept_language else None
-    return Accepted(message=service().resend(body.email, language, _request_info()))
+    answer = service().resend(body.email, language, _request_info(), answer_in=request_language(app))
+    return Accepted(message=answer)
 
 
 @app.post(
@@ -142,7 +154,9 @@ def resend(
 )
 def check_activation(body: ActivationCheckRequest) -> ActivationInfo:
     signup_ = service().check_activation(body.token)
-    return ActivationInfo(email=signup_.email, expires_at=rfc3339(signup_.expires_at))
+    return ActivationInfo(
+        email=signup_.email, expires_at=rfc3339(signup_.expires_at), language=signup_.language
+    )
 
 
 @app.post(
@@ -151,7 +165,11 @@ def check_activation(body: ActivationCheckRequest) -> ActivationInfo:
     tags=AUTH_TAG,
     summary="Use an activation link: create the login, the user and the environment",
     responses=documented(201, Activated, *BODY_ERRORS, 404, 409, 410, 503, description="Created"),
-    middlewares=[idempotent(lambda: IdempotencyRepository(Table(get_settings().table.name)))],
+    middlewares=[
+        idempotent(
+            lambda: IdempotencyRepository(Table(get_settings().table.name)), public_scope=_activation_token
+        )
+    ],
 )
 def complete_activation(
     body: ActivationCompleteRequest, idempotency_key: IDEMPOTENCY_KEY = None
@@ -220,6 +238,7 @@ def terms() -> TermsInfo:
     tags=AUTH_TAG,
     summary="Log in with username (or email) and password",
     responses=documented(200, TokenResponse, *BODY_ERRORS, 401, 403, 503),
+    cache_control="no-store",  # tokens: no cache may keep them
 )
 def token(body: LoginRequest) -> TokenResponse:
     return _token_response(service().login(body.username, body.password))
@@ -238,9 +257,7 @@ def providers() -> list[ProviderOut]:
 BROWSER_COOKIE = "login_browser"
 LoginHint = Annotated[
     str | None,
-    Query(
-        min_length=1, max_length=254, pattern=r"^[^\x00-\x1f\x7f]+$", description="Passed on to the provider"
-    ),
+    Query(min_length=1, max_length=254, pattern=TEXT_PATTERN, description="Passed on to the provider"),
 ]
 OAuthValue = Annotated[str | None, Query(max_length=2048)]
 
@@ -335,6 +352,7 @@ def _token_response(tokens: Tokens) -> TokenResponse:
     tags=AUTH_TAG,
     summary="Exchange a login's one-time #session code for its tokens (once, within 60 seconds)",
     responses=documented(200, TokenResponse, *BODY_ERRORS, 401),
+    cache_control="no-store",  # tokens: no cache may keep them
 )
 def session(body: SessionRequest) -> TokenResponse:
     return _token_response(federated_login().session(body.session))
@@ -345,6 +363,7 @@ def session(body: SessionRequest) -> TokenResponse:
     tags=AUTH_TAG,
     summary="New ID and access tokens for a refresh token",
     responses=documented(200, RefreshedTokens, *BODY_ERRORS, 401, 503),
+    cache_control="no-store",
 )
 def refresh(body: RefreshRequest) -> RefreshedTokens:
     tokens = service().refresh(body.refresh_token)
@@ -390,7 +409,7 @@ def get_me() -> Me:
 )
 def patch_me(body: MeUpdate) -> Me:
     user = _user()
-    changes: dict[str, Any] = body.model_dump(exclude_unset=True, exclude_none=True)
+    changes: dict[str, Any] = body.model_dump(exclude_unset=True)  # a null name clears it
     updated = service().update_profile(user, changes)
     return _me(updated)
 

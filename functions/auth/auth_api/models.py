@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from onboarding.domain.models import Language, Notifications
 from onboarding.domain.rules import PASSWORD_MAX_LENGTH, TOKEN_PATTERN, USERNAME_PATTERN
-from onboarding.web.schemas import Email, RequestBody
+from onboarding.web.schemas import NOT_NULL, TEXT_PATTERN, Email, JsonTrue, RequestBody, Text
 
 Token = Annotated[str, StringConstraints(pattern=TOKEN_PATTERN), Field(description="The token from the link")]
 
@@ -34,6 +34,7 @@ class ActivationCheckRequest(RequestBody):
 class ActivationInfo(BaseModel):
     email: str
     expires_at: str
+    language: Language = Field(description="The language chosen at sign-up: the page speaks it")
 
 
 class ActivationCompleteRequest(RequestBody):
@@ -46,13 +47,11 @@ class ActivationCompleteRequest(RequestBody):
     password: Annotated[
         str,
         StringConstraints(min_length=1, max_length=PASSWORD_MAX_LENGTH),
-        Field(description="At least 12 characters, not a common password"),
+        Field(description="At least 12 characters, not a common password, no control characters"),
     ]
-    accept_terms: Literal[True] = Field(description="Must be true: the terms are accepted")
-    terms_version: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    environment_name: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None
-    ) = None
+    accept_terms: JsonTrue = Field(description="Must be JSON true: the terms are accepted")
+    terms_version: Annotated[Text, Field(min_length=1, max_length=64)]
+    environment_name: Annotated[Text, Field(min_length=1, max_length=100)] | None = None
 
 
 class UserRef(BaseModel):
@@ -78,13 +77,24 @@ class TermsInfo(BaseModel):
 
 class LoginRequest(RequestBody):
     username: Annotated[
-        str, StringConstraints(min_length=1, max_length=254), Field(description="Username or email address")
+        str,
+        StringConstraints(min_length=1, max_length=254, pattern=TEXT_PATTERN),
+        Field(description="Username or email address"),
     ]
     password: Annotated[str, StringConstraints(min_length=1, max_length=PASSWORD_MAX_LENGTH)]
 
 
+# A refresh token is a compact JWE (base64url segments and dots) of about 1,800 characters.
+# The bound keeps every request the schema forbids under the 64 KiB body limit: at 8,192
+# characters of any script a too-long token (JSON-escaped, up to 12 bytes a character) made the
+# body too large, so the answer was 413 where the schema promises a validation error.
+REFRESH_TOKEN_PATTERN = r"^[A-Za-z0-9._~+/=-]+$"
+
+
 class RefreshRequest(RequestBody):
-    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=8192)]
+    refresh_token: Annotated[
+        str, StringConstraints(min_length=1, max_length=4096, pattern=REFRESH_TOKEN_PATTERN)
+    ]
 
 
 class RefreshedTokens(BaseModel):
@@ -132,13 +142,16 @@ class Me(BaseModel):
 
 
 class MeUpdate(RequestBody):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
-    language: Language | None = None
-    notifications: Notifications | None = None
+    """Only the fields given change. ``name`` may be ``null`` (it clears the name); language
+    and notifications always have a value, so ``null`` is 422 for them."""
+
+    name: Annotated[Text, Field(max_length=200)] | None = None
+    language: Annotated[Language | None, NOT_NULL] = None
+    notifications: Annotated[Notifications | None, NOT_NULL] = None
 
 
 class TermsAcceptRequest(RequestBody):
-    version: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    version: Annotated[Text, Field(min_length=1, max_length=64)]
 
 
 class Credit(BaseModel):

@@ -48,11 +48,15 @@ from onboarding.domain.rules import (
 from onboarding.observability import logger, metrics
 from onboarding.settings import Settings
 
-# One answer for every well-formed address, known or not (no account enumeration).
-SIGNUP_ACCEPTED = (
-    "If this address can be used, we have sent it a link to activate your environment."
-    " Check your inbox (and spam folder)."
-)
+# One answer for every well-formed address, known or not (no account enumeration), in the
+# language the request asks for (never the language stored with an earlier sign-up: that
+# would tell that the address signed up before).
+SIGNUP_ACCEPTED: dict[Language, str] = {
+    "en": "If this address can be used, we have sent it a link to activate your environment."
+    " Check your inbox (and spam folder).",
+    "nl": "Als dit adres gebruikt kan worden, hebben we er een link naartoe gestuurd om je omgeving te"
+    " activeren. Kijk in je inbox (en je spammap).",
+}
 
 
 @dataclass(frozen=True)
@@ -85,16 +89,27 @@ class AuthService:
         """Send an activation link, or, to an address with an account, a reminder to log in.
 
         Every path makes the same three AWS calls (read, counted write, mail), so neither the
-        answer nor its timing tells whether the address has an account."""
-        return self._send_link(email.strip(), language, request)
+        answer nor its timing tells whether the address has an account. The answer is in
+        ``language``."""
+        self._send_link(email.strip(), language, request)
+        return SIGNUP_ACCEPTED[language]
 
-    def resend(self, email: str, language: Language | None, request: RequestInfo) -> str:
+    def resend(
+        self,
+        email: str,
+        language: Language | None,
+        request: RequestInfo,
+        *,
+        answer_in: Language = DEFAULT_LANGUAGE,
+    ) -> str:
         """A new link in place of the old one. For an address that never signed up this
         starts a sign-up: doing the same work on every path keeps timing from telling
-        which addresses are known."""
-        return self._send_link(email.strip(), language, request)
+        which addresses are known. The mail keeps the sign-up's language unless ``language``
+        is given; the answer is in ``answer_in`` (the request's)."""
+        self._send_link(email.strip(), language, request)
+        return SIGNUP_ACCEPTED[answer_in]
 
-    def _send_link(self, email: str, language: Language | None, request: RequestInfo) -> str:
+    def _send_link(self, email: str, language: Language | None, request: RequestInfo) -> None:
         canonical = canonical_email(email)
         moment = self.clock()
         previous, account = self.signups.load(canonical)
@@ -130,7 +145,6 @@ class AuthService:
             logger.info("mail limit reached for an address; nothing sent")  # same answer, silently
         except SignupRace:
             logger.info("concurrent sign-up for the same address; the other one stands")
-        return SIGNUP_ACCEPTED
 
     def _deliver(self, mail: Mail, undo: Callable[[], None]) -> None:
         try:
@@ -167,15 +181,18 @@ class AuthService:
         environment_name: str | None,
         request: RequestInfo,
     ) -> NewAccount:
-        if terms_version != self.settings.terms.version:
+        version = self.settings.terms.version
+        if terms_version != version:
             raise errors.InvalidInput(
-                "body.terms_version", f"Accept the current terms, version {self.settings.terms.version}."
+                "body.terms_version",
+                f"Accept the current terms, version {version}.",
+                f"Accepteer de huidige voorwaarden, versie {version}.",
             )
         found = self.signups.find_by_token_hash(token_hash(token))
         # The body's problems answer before the link's (422 before 404/410).
         problem = password_problem(password, username=username, email=found.email if found else "")
         if problem:
-            raise errors.InvalidInput("body.password", problem, code="weak_password")
+            raise errors.InvalidInput("body.password", problem.en, problem.nl, code="weak_password")
         signup = self._ensure_open(found)
         moment = self.clock()
         terms = TermsAcceptance(version=terms_version, accepted_at=moment)
@@ -212,9 +229,7 @@ class AuthService:
         except IdentityUnavailable as exc:
             logger.warning("login not created; activation undone", extra={"reason": str(exc)})
             self.signups.undo_complete(account)
-            raise errors.IdentityServiceUnavailable(
-                "We cannot create your login right now. Try the link again in a minute."
-            ) from exc
+            raise errors.LoginNotCreated from exc
         metrics.add_metric(name="EnvironmentsCreated", unit="Count", value=1)
         try:
             self.mailer.send(confirmation_mail(user.email, user.language, self.settings.public_url, username))
@@ -247,23 +262,32 @@ class AuthService:
         try:
             tokens = self.identity.refresh(refresh_token)
         except LoginRejected as exc:
-            raise errors.Unauthorized("The refresh token is not valid.") from exc
+            raise errors.InvalidRefreshToken from exc
         except IdentityUnavailable as exc:
             raise errors.IdentityServiceUnavailable from exc
         user = self.users.get(account_id(str(tokens.claims().get("cognito:username", ""))))
         if user is not None:
             environment = self.environments.get(user.environment_id)
             if environment is not None and environment.restricted_to_idp and "email" in user.identities:
-                raise errors.Unauthorized("The refresh token is not valid.")
+                raise errors.InvalidRefreshToken
         return tokens
 
     # --- The signed-in user ---------------------------------------------------------------
-    def current_user(self, cognito_username: str, *, require_current_terms: bool = True) -> User:
+    def current_user(
+        self,
+        cognito_username: str,
+        *,
+        require_current_terms: bool = True,
+        on_found: Callable[[User], None] | None = None,
+    ) -> User:
+        """The caller's account, with the terms this service accepts checked (the same
+        settings decide the gate and ``accept_terms``)."""
         return signed_in_user(
             self.users,
             cognito_username,
             terms_version=self.settings.terms.version,
             require_current_terms=require_current_terms,
+            on_found=on_found,
         )
 
     def profile(self, user: User) -> tuple[Environment, list[Organisation]]:
@@ -282,15 +306,20 @@ class AuthService:
         return environment
 
     def update_profile(self, user: User, changes: dict[str, Any]) -> User:
+        """Change what ``changes`` names; a ``None`` name clears it (name is optional)."""
         if not changes:
             return user
+        if "name" in changes and changes["name"] is None:
+            changes = {**changes, "name": ""}
         return self.users.update_profile(user.id, changes, self.clock())
 
     def accept_terms(self, user: User, version: str, request: RequestInfo) -> User:
-        if version != self.settings.terms.version:
+        current = self.settings.terms.version
+        if version != current:
             raise errors.InvalidInput(
                 "body.version",
-                f"Unknown terms version; the current one is {self.settings.terms.version}.",
+                f"Unknown terms version; the current one is {current}.",
+                f"Onbekende versie van de voorwaarden; de huidige is {current}.",
                 code="unknown_terms_version",
             )
         accepted = user.model_copy(

@@ -20,6 +20,7 @@ from onboarding.adapters.repositories.logins import BridgeLoginRepository
 from onboarding.adapters.secrets import secret_string
 from onboarding.observability import logger, metrics
 from onboarding.settings import get_settings
+from onboarding.web.errors import JSON
 
 app = APIGatewayRestResolver()
 MAX_FORM_BYTES = 16 * 1024
@@ -61,7 +62,7 @@ def _query() -> dict[str, str]:
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[str]:
     return Response(
         status_code=status,
-        content_type="application/json",
+        content_type=JSON,
         body=json.dumps(body),
         headers={**NO_STORE, **(headers or {})},
     )

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import Annotated, Any, Literal
-from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
-from onboarding.accounts import signed_in_user
+from onboarding.accounts import SignedIn
 from onboarding.adapters.dynamo import Table
 from onboarding.adapters.kvk import KvkClient
 from onboarding.adapters.queue import RegistrationQueue
@@ -20,13 +19,10 @@ from onboarding.adapters.repositories.organisations import OrganisationRepositor
 from onboarding.adapters.repositories.users import UserRepository
 from onboarding.adapters.secrets import secret_string
 from onboarding.adapters.vies import ViesClient
-from onboarding.domain import errors
-from onboarding.domain.models import User
 from onboarding.domain.organisations import Identifier, Organisation
 from onboarding.observability import logger, metrics
 from onboarding.settings import get_settings
 from onboarding.web.app import COGNITO, create_app, resolve
-from onboarding.web.caller import Caller, caller_from_event
 from onboarding.web.idempotency import IDEMPOTENCY_KEY, idempotent
 from onboarding.web.schemas import BODY_ERRORS, documented
 from organisations_api.models import (
@@ -52,6 +48,7 @@ from organisations_api.models import (
     ReceivingOut,
     ReceivingRequest,
     ReceivingStatusOut,
+    ReviewedIdentifierOut,
     SearchResultOut,
     VerificationOut,
 )
@@ -60,6 +57,7 @@ from organisations_api.service import IdentifierInput, OrganisationService
 app = create_app()
 TAG, ADMIN_TAG = ["Organisations"], ["Operators"]
 OrganisationId = Annotated[str, Path(min_length=1, max_length=64)]
+# Path parameters arrive decoded once (onboarding.web.app.decoded_path): ':' may be sent as %3A.
 ParticipantId = Annotated[
     str, Path(min_length=3, max_length=160, description="0106:12345678 (':' may be %3A)")
 ]
@@ -91,19 +89,8 @@ def _users() -> UserRepository:
     return UserRepository(Table(get_settings().table.name))
 
 
-def _caller() -> Caller:
-    return caller_from_event(app.current_event)
-
-
-def _user() -> User:
-    return signed_in_user(_users(), _caller().username, terms_version=get_settings().terms.version)
-
-
-def _operator() -> User:
-    """Operators' routes answer 403 to anyone else, before anything else."""
-    if not _caller().in_group(get_settings().identity.operators_group):
-        raise errors.Forbidden("Only platform operators may do this.")
-    return _user()
+_signed_in = SignedIn(app, _users)
+_user, _operator = _signed_in.user, _signed_in.operator
 
 
 def _idempotent() -> Any:
@@ -228,7 +215,7 @@ def get_organisation(organisation_id: OrganisationId) -> OrganisationOut:
     responses=documented(200, OrganisationOut, *BODY_ERRORS, 401, 403, 404, 409),
 )
 def update_organisation(organisation_id: OrganisationId, body: OrganisationUpdate) -> OrganisationOut:
-    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    changes = body.model_dump(exclude_unset=True)  # a null contact (or part of it) clears it
     return _out(service().update(_user(), organisation_id, changes))
 
 
@@ -269,7 +256,7 @@ def add_identifier(
     responses=documented(204, None, 401, 403, 404, 409, description="Removed"),
 )
 def remove_identifier(organisation_id: OrganisationId, participant_id: ParticipantId) -> Response[None]:
-    service().remove_identifier(_user(), organisation_id, unquote(participant_id))
+    service().remove_identifier(_user(), organisation_id, participant_id)
     return Response(status_code=204, body=None)
 
 
@@ -281,7 +268,7 @@ def remove_identifier(organisation_id: OrganisationId, participant_id: Participa
     responses=documented(200, VerificationOut, 401, 403, 404, 422),
 )
 def verify_identifier(organisation_id: OrganisationId, participant_id: ParticipantId) -> VerificationOut:
-    result = service().verify_identifier(_user(), organisation_id, unquote(participant_id))
+    result = service().verify_identifier(_user(), organisation_id, participant_id)
     return VerificationOut(
         verification=result.verification.value,
         source=result.source,  # type: ignore[arg-type]
@@ -335,7 +322,7 @@ def answer_receive_prompt(organisation_id: OrganisationId, body: ReceivePromptRe
     "/admin/activation-requests",
     tags=ADMIN_TAG,
     security=COGNITO,
-    summary="Organisations waiting for an activation review, oldest first",
+    summary="Organisations waiting for an activation review, oldest first, with what is approved",
     responses=documented(200, list[ActivationRequestOut], 401, 403),
 )
 def activation_requests() -> list[ActivationRequestOut]:
@@ -347,6 +334,20 @@ def activation_requests() -> list[ActivationRequestOut]:
             name=o.name,
             method=o.activation.method,
             requested_at=o.activation.requested_at,
+            country=o.country,
+            kvk_number=o.kvk_number,
+            identifiers=[
+                ReviewedIdentifierOut(
+                    scheme=i.scheme,
+                    value=i.value,
+                    participant_id=i.participant_id,
+                    primary=i.primary,
+                    verification=i.verification.value,
+                    verification_source=i.verification_source,
+                    verified_at=i.verified_at,
+                )
+                for i in o.identifiers
+            ],
         )
         for o in service().activation_requests()
         if o.activation

@@ -6,40 +6,48 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
 
-from onboarding.web.schemas import Email, RequestBody
+from onboarding.web.schemas import NOT_NULL, Country, Email, RequestBody, Text
 
-KVK_NUMBER_PATTERN = r"^\d{8}$"
+KVK_NUMBER_PATTERN = r"^[0-9]{8}$"  # ASCII digits only (a regex \d takes any script's)
 KvkNumber = Annotated[str, StringConstraints(pattern=KVK_NUMBER_PATTERN), Field(examples=["68750110"])]
-Country = Annotated[
-    str, StringConstraints(pattern=r"^[A-Z]{2}$"), Field(description="ISO 3166-1 alpha-2", examples=["NL"])
-]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[Text, Field(min_length=1, max_length=200)]
 
 
 class AddressIn(RequestBody):
-    street: Text
-    postal_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
-    city: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    street: Annotated[Text, Field(min_length=1, max_length=200)]
+    postal_code: Annotated[Text, Field(min_length=1, max_length=20)]
+    city: Annotated[Text, Field(min_length=1, max_length=100)]
     country: Country | None = Field(default=None, description="Repeats the organisation's country")
 
 
 class ContactIn(RequestBody):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    """In a PATCH, ``null`` clears a field (and ``"contact": null`` the whole contact)."""
+
+    name: Annotated[Text, Field(max_length=200)] | None = None
     email: Email | None = None
     phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()\-]{6,20}$")] | None = None
 
 
 class IdentifierIn(RequestBody):
     scheme: Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, min_length=1, max_length=20),
-        Field(description="ICD code (0106, 9944, ...) or Peppol scheme id (NL:KVK)", examples=["0106"]),
+        Text,
+        Field(
+            min_length=1,
+            max_length=20,
+            description="ICD code (0106, 9944, ...) or Peppol scheme id (NL:KVK)",
+            examples=["0106"],
+        ),
     ]
     value: Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-        Field(examples=["68750110"]),
+        Text,
+        Field(
+            min_length=1,
+            max_length=100,
+            description="ASCII letters and digits; spaces, '.', '-' and '/' are left out",
+            examples=["68750110"],
+        ),
     ]
 
 
@@ -48,7 +56,7 @@ class OrganisationCreate(RequestBody):
     ``address`` and optionally ``identifiers`` (the first becomes primary) and ``contact``."""
 
     kvk_number: KvkNumber | None = None
-    name: Text | None = None
+    name: Name | None = None
     country: Country | None = None
     address: AddressIn | None = None
     identifiers: Annotated[list[IdentifierIn], Field(max_length=10)] = Field(default_factory=list)
@@ -58,20 +66,26 @@ class OrganisationCreate(RequestBody):
     def _one_way(self) -> OrganisationCreate:
         if self.kvk_number is not None:
             if self.name or self.country or self.address or self.identifiers:
-                raise ValueError("Give either kvk_number alone, or name, country and address (by hand).")
+                raise PydanticCustomError(
+                    "kvk_or_by_hand", "Give either kvk_number alone, or name, country and address (by hand)."
+                )
         else:
             missing = [f for f in ("name", "country", "address") if getattr(self, f) is None]
             if missing:
-                raise ValueError(
-                    f"By hand, {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} required "
-                    "(or give only kvk_number)."
+                raise PydanticCustomError(
+                    "by_hand_incomplete",
+                    "By hand, {missing} must be given (or give only kvk_number).",
+                    {"missing": ", ".join(missing)},
                 )
         return self
 
 
 class OrganisationUpdate(RequestBody):
-    name: Text | None = None
-    address: AddressIn | None = None
+    """Only the fields given change. ``contact`` (or a part of it) may be ``null``, which
+    clears it; an organisation always has a name and an address, so ``null`` is 422 for them."""
+
+    name: Annotated[Name | None, NOT_NULL] = None
+    address: Annotated[AddressIn | None, NOT_NULL] = None
     contact: ContactIn | None = None
 
 
@@ -155,7 +169,7 @@ class ActivationStatusOut(BaseModel):
 
 
 class DecisionRequest(RequestBody):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    reason: Annotated[Text, Field(max_length=500)] | None = None
 
 
 class ReceivingRequest(RequestBody):
@@ -172,21 +186,36 @@ class ReceivePromptRequest(RequestBody):
     choice: Literal["enable", "later", "never"]
 
 
+class ReviewedIdentifierOut(BaseModel):
+    """An identifier as the operator approves it: how far it was verified, and against what."""
+
+    scheme: str
+    value: str
+    participant_id: str
+    primary: bool
+    verification: Literal["unverified", "verified", "rejected", "inconclusive"]
+    verification_source: Literal["vies", "kvk"] | None
+    verified_at: datetime | None
+
+
 class ActivationRequestOut(BaseModel):
     organisation_id: str
     environment_id: str
     name: str
     method: str
     requested_at: datetime
+    country: str
+    kvk_number: str | None
+    identifiers: list[ReviewedIdentifierOut] = Field(
+        description="What is approved: identifiers cannot change while the request waits"
+    )
 
 
 class CreditRequest(RequestBody):
     amount_cents: Annotated[int, Field(gt=0, le=100_000_000, description="A positive amount in cents")]
     reference: (
         Annotated[
-            str,
-            StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-            Field(description="Why: an invoice or payment reference"),
+            Text, Field(min_length=1, max_length=200, description="Why: an invoice or payment reference")
         ]
         | None
     ) = None

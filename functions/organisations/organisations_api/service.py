@@ -13,27 +13,23 @@ from datetime import datetime
 from typing import Any
 
 from onboarding.accounts import require_admin
-from onboarding.domain import errors
-from onboarding.domain.errors import KvkUnavailable, QueueUnavailable
-from onboarding.domain.identifiers import InvalidIdentifier, ParsedIdentifier, parse, parse_participant_id
+from onboarding.domain import errors, registration
+from onboarding.domain.errors import KvkUnavailable
+from onboarding.domain.identifiers import InvalidIdentifier, ParsedIdentifier, parse
 from onboarding.domain.models import CreditEntry, Environment, User
 from onboarding.domain.organisations import (
     ActivationReview,
     Address,
-    Capability,
     Contact,
     Identifier,
-    JobEvent,
-    JobStatus,
     Organisation,
     OrganisationStatus,
-    PeppolState,
+    PeppolTarget,
     ReceivePrompt,
-    RegistrationAction,
-    RegistrationJob,
-    RegistrationMessage,
     Verification,
+    kvk_number_of,
 )
+from onboarding.domain.peppol import DEFAULT_DOCUMENT_TYPE_KEYS
 from onboarding.domain.ports import (
     Environments,
     JobQueue,
@@ -44,8 +40,10 @@ from onboarding.domain.ports import (
     RegistrationJobs,
     Vies,
 )
+from onboarding.domain.registration import JobOrigin, RegistrationJob
 from onboarding.domain.rules import now
 from onboarding.observability import logger, metrics
+from onboarding.registrations import dispatch, new_job
 from onboarding.settings import Settings
 
 
@@ -76,7 +74,11 @@ class OrganisationService:
     # --- KvK search -------------------------------------------------------------------------
     def search(self, *, kvk_number: str | None, name: str | None) -> list[KvkSearchResult]:
         if bool(kvk_number) == bool(name):
-            raise errors.InvalidInput("query", "Search by either kvk_number or name.")
+            raise errors.InvalidInput(
+                "query",
+                "Search by either kvk_number or name.",
+                "Zoek op kvk_number of op name, niet op beide.",
+            )
         try:
             return self.kvk.search(kvk_number=kvk_number, name=name)
         except KvkUnavailable as exc:
@@ -85,19 +87,25 @@ class OrganisationService:
 
     # --- Organisations ----------------------------------------------------------------------
     def create_from_kvk(self, user: User, kvk_number: str) -> Organisation:
-        profile = self.kvk.profile(kvk_number)
+        requested = self._parse("body.kvk_number", IdentifierInput("0106", kvk_number), "NL")
+        profile = self.kvk.profile(requested.value)
         if profile is None:
             raise errors.KvkNotFound
+        if profile.kvk_number != requested.value:
+            # What is claimed is the number asked for, never text from an outside answer.
+            raise KvkUnavailable("answer for another KvK number")
         if not profile.active:
             raise errors.InvalidInput(
-                "body.kvk_number", "This organisation is no longer registered at the KvK."
+                "body.kvk_number",
+                "This organisation is no longer registered at the KvK.",
+                "Deze organisatie staat niet meer ingeschreven bij de KvK.",
             )
         require_admin(user)
         moment = self.clock()
         kvk_identifier = Identifier(
-            scheme="0106",
-            value=profile.kvk_number,
-            participant_id=f"0106:{profile.kvk_number}",
+            scheme=requested.scheme.icd,
+            value=requested.value,
+            participant_id=requested.participant_id,
             primary=True,
             verification=Verification.VERIFIED,
             verification_source="kvk",
@@ -109,7 +117,7 @@ class OrganisationService:
             name=profile.name,
             country="NL",
             address=_address(profile),
-            kvk_number=profile.kvk_number,
+            kvk_number=requested.value,
             rsin=profile.rsin,
             legal_form=profile.legal_form,
             identifiers=(kvk_identifier,),
@@ -131,10 +139,20 @@ class OrganisationService:
         parsed = [self._parse(f"body.identifiers.{i}", given, country) for i, given in enumerate(identifiers)]
         keys = [p.participant_id.lower() for p in parsed]
         if len(set(keys)) != len(keys):
-            raise errors.InvalidInput("body.identifiers", "The same identifier is given twice.")
+            raise errors.InvalidInput(
+                "body.identifiers",
+                "The same identifier is given twice.",
+                "Dezelfde identificatie staat er twee keer in.",
+            )
         _check_address_country(address, country)
         require_admin(user)
         moment = self.clock()
+        claimed = tuple(
+            Identifier(
+                scheme=p.scheme.icd, value=p.value, participant_id=p.participant_id, primary=index == 0
+            )
+            for index, p in enumerate(parsed)
+        )
         organisation = Organisation(
             id=str(uuid.uuid4()),
             environment_id=user.environment_id,
@@ -142,13 +160,8 @@ class OrganisationService:
             country=country,
             address=Address(**{**address, "country": country}),
             contact=Contact(**(contact or {})),
-            kvk_number=next((p.value for p in parsed if p.scheme.icd == "0106"), None),
-            identifiers=tuple(
-                Identifier(
-                    scheme=p.scheme.icd, value=p.value, participant_id=p.participant_id, primary=index == 0
-                )
-                for index, p in enumerate(parsed)
-            ),
+            kvk_number=kvk_number_of(claimed),
+            identifiers=claimed,
             created_at=moment,
             updated_at=moment,
         )
@@ -172,6 +185,8 @@ class OrganisationService:
         return self.organisations.in_environment(user.environment_id)
 
     def update(self, user: User, organisation_id: str, changes: dict[str, Any]) -> Organisation:
+        """Change what ``changes`` names; ``"contact": None`` clears the contact, a ``None``
+        inside it clears that part (the request model refuses ``None`` for name and address)."""
         organisation = self.get(user, organisation_id)
         require_admin(user)
         if not changes:
@@ -188,14 +203,16 @@ class OrganisationService:
             _check_address_country(changes["address"], organisation.country)
             update["address"] = Address(**{**changes["address"], "country": organisation.country})
         if "contact" in changes:
-            update["contact"] = organisation.contact.model_copy(update=changes["contact"])
+            given = changes["contact"]
+            update["contact"] = Contact() if given is None else organisation.contact.model_copy(update=given)
         return self._save(organisation, **update)
 
     def delete(self, user: User, organisation_id: str) -> None:
         organisation = self.get(user, organisation_id)
         require_admin(user)
         if organisation.on_peppol:
-            raise errors.RegisteredOnPeppol
+            on_peppol = [i.participant_id for i in organisation.identifiers if i.on_peppol]
+            raise errors.RegisteredOnPeppol(organisation.id, on_peppol)
         self.organisations.delete(organisation)
 
     # --- Identifiers ------------------------------------------------------------------------
@@ -203,6 +220,8 @@ class OrganisationService:
         organisation = self.get(user, organisation_id)
         parsed = self._parse("body", given, organisation.country)
         require_admin(user)
+        if organisation.status is OrganisationStatus.PENDING_REVIEW:
+            raise errors.IdentifiersLockedDuringReview
         if organisation.identifier(parsed.participant_id.lower()):
             raise errors.IdentifierExists
         identifier = Identifier(
@@ -220,8 +239,10 @@ class OrganisationService:
         organisation = self.get(user, organisation_id)
         identifier = self._identifier_of(organisation, participant_id)
         require_admin(user)
+        if organisation.status is OrganisationStatus.PENDING_REVIEW:
+            raise errors.IdentifiersLockedDuringReview
         if identifier.on_peppol:
-            raise errors.RegisteredOnPeppol
+            raise errors.RegisteredOnPeppol(organisation.id, [identifier.participant_id])
         remaining = [i for i in organisation.identifiers if i.participant_id != identifier.participant_id]
         if identifier.primary and remaining:  # the next one takes over, so one stays primary
             remaining[0] = remaining[0].model_copy(update={"primary": True})
@@ -240,6 +261,7 @@ class OrganisationService:
             raise errors.InvalidInput(
                 "participant_id",
                 f"There is no registry to verify a {parsed.scheme.name} against.",
+                f"Er is geen register om een {parsed.scheme.name_nl} tegen te controleren.",
                 code="verification_not_supported",
             )
         verified_at = self.clock() if result.verification is Verification.VERIFIED else identifier.verified_at
@@ -334,18 +356,13 @@ class OrganisationService:
             return self._save(organisation, status=OrganisationStatus.REJECTED, activation=review)
         # Approved: active, and its primary identifier goes on Peppol for sending.
         primary = organisation.primary_identifiers[0]
-        job = self._job(organisation, primary, RegistrationAction.REGISTER, Capability.SEND)
-        identifiers = tuple(
-            i.model_copy(update={"send": PeppolState.PENDING, "job_id": job.id})
-            if i.participant_id == primary.participant_id
-            else i
-            for i in organisation.identifiers
-        )
+        target = registration.target_of(primary).model_copy(update={"send": True})
+        changed, job = self._job(organisation, primary, target, JobOrigin.APPROVAL, operator)
         saved = self._save(
             organisation,
             status=OrganisationStatus.ACTIVE,
             activation=review,
-            identifiers=identifiers,
+            identifiers=organisation.replacing(changed),
             jobs=(job,),
         )
         self._dispatch(job)
@@ -359,6 +376,8 @@ class OrganisationService:
             raise errors.InvalidInput(
                 "body.accept_costs",
                 "Receiving e-invoices is a paid service: accept the costs to enable it.",
+                "Het ontvangen van e-facturen is een betaalde dienst: accepteer de kosten om het aan te"
+                " zetten.",
                 code="costs_not_accepted",
             )
         organisation = self.get(user, organisation_id)
@@ -367,23 +386,40 @@ class OrganisationService:
             raise errors.OrganisationNotActive
         if enabled == organisation.receiving.enabled:
             return organisation  # already so; the latest job stands
-        primary = organisation.primary_identifiers[0]
-        action = RegistrationAction.REGISTER if enabled else RegistrationAction.DEREGISTER
-        job = self._job(organisation, primary, action, Capability.RECEIVE)
-        state = PeppolState.PENDING if enabled else PeppolState.DEREGISTERING
-        identifiers = tuple(
-            i.model_copy(update={"receive": state, "job_id": job.id})
-            if i.participant_id == primary.participant_id
-            else i
-            for i in organisation.identifiers
-        )
+        if enabled:  # the primary identifier receives the default document types
+            primary = organisation.primary_identifiers[0]
+            asked = registration.target_of(primary)
+            target = asked.model_copy(
+                update={"receive": True, "document_types": asked.document_types or DEFAULT_DOCUMENT_TYPE_KEYS}
+            )
+            changes = [self._job(organisation, primary, target, JobOrigin.RECEIVING, user.id)]
+        else:  # off: no identifier of the organisation receives any more
+            changes = [
+                self._job(
+                    organisation,
+                    identifier,
+                    registration.target_of(identifier).model_copy(
+                        update={"receive": False, "document_types": ()}
+                    ),
+                    JobOrigin.RECEIVING,
+                    user.id,
+                )
+                for identifier in organisation.identifiers
+                if registration.target_of(identifier).receive
+            ]
+        jobs = tuple(job for _, job in changes)
         receiving = organisation.receiving.model_copy(
-            update={"enabled": enabled, "registration_job_id": job.id}
+            update={"enabled": enabled, "registration_job_id": jobs[0].id if jobs else None}
         )
         saved = self._save(
-            organisation, receiving=receiving, identifiers=identifiers, jobs=(job,), require_credit=enabled
+            organisation,
+            receiving=receiving,
+            identifiers=organisation.replacing(*(changed for changed, _ in changes)),
+            jobs=jobs,
+            require_credit=enabled,
         )
-        self._dispatch(job)
+        for job in jobs:
+            self._dispatch(job)
         return saved
 
     def answer_receive_prompt(self, user: User, organisation_id: str, choice: str) -> Organisation:
@@ -423,23 +459,25 @@ class OrganisationService:
             parsed = parse(given.scheme, given.value)
         except InvalidIdentifier as exc:
             where = f"{field_name}.scheme" if exc.reason == "unknown_scheme" else f"{field_name}.value"
-            raise errors.InvalidInput(where, exc.message, code=f"invalid_identifier_{exc.reason}") from exc
+            if field_name == "body.kvk_number":
+                where = field_name
+            raise errors.InvalidInput(
+                where, exc.message, exc.message_nl, code=f"invalid_identifier_{exc.reason}"
+            ) from exc
         if parsed.scheme.country and parsed.scheme.country != country:
             raise errors.InvalidInput(
                 f"{field_name}.scheme",
-                f"A {parsed.scheme.name} belongs to an organisation in "
-                f"{parsed.scheme.country}, not {country}.",
+                f"A {parsed.scheme.name} belongs to an organisation in {parsed.scheme.country},"
+                f" not {country}.",
+                f"Een {parsed.scheme.name_nl} hoort bij een organisatie in {parsed.scheme.country}, niet in"
+                f" {country}.",
                 code="invalid_identifier_country",
             )
         return parsed
 
     @staticmethod
     def _identifier_of(organisation: Organisation, participant_id: str) -> Identifier:
-        try:
-            key = parse_participant_id(participant_id).participant_id.lower()
-        except InvalidIdentifier:
-            key = participant_id.strip().lower()
-        identifier = organisation.identifier(key)
+        identifier = organisation.find(participant_id)
         if identifier is None:
             raise errors.IdentifierNotFound
         return identifier
@@ -454,6 +492,8 @@ class OrganisationService:
         require_credit: bool = False,
         **changes: Any,
     ) -> Organisation:
+        if "identifiers" in changes:  # the KvK number shown is always one the organisation claims
+            changes["kvk_number"] = kvk_number_of(changes["identifiers"])
         updated = organisation.model_copy(
             update={**changes, "updated_at": self.clock(), "version": organisation.version + 1}
         )
@@ -470,39 +510,32 @@ class OrganisationService:
         self,
         organisation: Organisation,
         identifier: Identifier,
-        action: RegistrationAction,
-        capability: Capability,
-    ) -> RegistrationJob:
-        moment = self.clock()
-        return RegistrationJob(
-            id=str(uuid.uuid4()),
-            organisation_id=organisation.id,
-            environment_id=organisation.environment_id,
-            participant_id=identifier.participant_id,
-            action=action,
-            capability=capability,
-            created_at=moment,
-            history=(JobEvent(status=JobStatus.QUEUED, at=moment),),
+        target: PeppolTarget,
+        origin: JobOrigin,
+        requested_by: str,
+    ) -> tuple[Identifier, RegistrationJob]:
+        """A registration job for ``identifier`` (the one job model the peppol function's routes
+        use as well) and the identifier while it runs."""
+        return new_job(
+            self.settings.peppol,
+            organisation,
+            identifier,
+            target,
+            origin=origin,
+            requested_by=requested_by,
+            moment=self.clock(),
         )
 
     def _dispatch(self, job: RegistrationJob) -> None:
-        """Put the (already recorded) job on the queue. If SQS fails the job stays recorded as
-        queued and undispatched, and is picked up again rather than lost."""
-        message = RegistrationMessage(
-            job_id=job.id,
-            organisation_id=job.organisation_id,
-            environment_id=job.environment_id,
-            participant_id=job.participant_id,
-            action=job.action,
-            capability=job.capability,
+        """Put the (already recorded) job on the queue; if SQS fails, the outbox sweeper sends
+        it later."""
+        dispatch(
+            job,
+            queue=self.queue,
+            jobs=self.jobs,
+            moment=self.clock(),
+            watchdog_seconds=self.settings.peppol.watchdog_seconds,
         )
-        try:
-            self.queue.send(message)
-        except QueueUnavailable as exc:
-            logger.error("registration job not dispatched", extra={"job_id": job.id, "reason": str(exc)})
-            metrics.add_metric(name="JobsNotDispatched", unit="Count", value=1)
-            return
-        self.jobs.mark_dispatched(job.id, self.clock())
 
 
 def _address(profile: KvkProfile) -> Address:
@@ -516,7 +549,11 @@ def _address(profile: KvkProfile) -> Address:
 
 def _check_address_country(address: dict[str, Any], country: str) -> None:
     if address.get("country") not in (None, country):
-        raise errors.InvalidInput("body.address.country", "The address's country must be the organisation's.")
+        raise errors.InvalidInput(
+            "body.address.country",
+            "The address's country must be the organisation's.",
+            "Het land van het adres moet dat van de organisatie zijn.",
+        )
 
 
 def _same_name(a: str, b: str) -> bool:

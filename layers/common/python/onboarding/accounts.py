@@ -2,22 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from onboarding.domain import errors
 from onboarding.domain.linking import account_id
 from onboarding.domain.models import Role, User
 from onboarding.domain.ports import Users
+from onboarding.settings import get_settings
+from onboarding.web.caller import Caller, caller_from_event
+from onboarding.web.language import speak
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 
 def signed_in_user(
-    users: Users, cognito_username: str, *, terms_version: str, require_current_terms: bool = True
+    users: Users,
+    cognito_username: str,
+    *,
+    terms_version: str,
+    require_current_terms: bool = True,
+    on_found: Callable[[User], None] | None = None,
 ) -> User:
-    """The account behind a verified token (a manual account's id is its Cognito user name;
-    a federated one's is its user name lower-cased, see ``linking.account_id``). Until a user
-    has accepted the current terms only a few routes let them through
-    (``require_current_terms=False``)."""
+    """The account behind a verified token (401 without one; a manual account's id is its
+    Cognito user name, a federated one's is its user name lower-cased, see
+    ``linking.account_id``). Until a user has accepted the current terms only a few routes let
+    them through (``require_current_terms=False``). ``on_found`` sees the account before the
+    terms are checked: the web edge takes the user's language from it, so that even that
+    refusal speaks it."""
     user = users.get(account_id(cognito_username))
     if user is None:
-        raise errors.Unauthorized("This login has no account.")
+        raise errors.NoAccount
+    if on_found is not None:
+        on_found(user)
     if require_current_terms and not user.has_accepted(terms_version):
         raise errors.TermsNotAccepted
     return user
@@ -26,4 +44,33 @@ def signed_in_user(
 def require_admin(user: User) -> None:
     """Only an environment's admins add, change, activate and delete its organisations."""
     if user.role is not Role.ADMIN:
-        raise errors.Forbidden("Only an admin of your environment may do this.")
+        raise errors.AdminsOnly
+
+
+class SignedIn:
+    """The caller of a route's current request, for the routes of one resolver: their
+    account (with the terms checked, and their language for the answer) and the operators'
+    check."""
+
+    def __init__(self, app: APIGatewayRestResolver, users: Callable[[], Users]) -> None:
+        self.app = app
+        self.users = users  # built on first use
+
+    def caller(self) -> Caller:
+        return caller_from_event(self.app.current_event)
+
+    def user(self) -> User:
+        return signed_in_user(
+            self.users(),
+            self.caller().username,
+            terms_version=get_settings().terms.version,
+            on_found=lambda user: speak(self.app, user.language),
+        )
+
+    def operator(self) -> User:
+        """Operators' routes answer 403 to anyone else: after the account (a token without one
+        is 401, as on every route), before anything else."""
+        user = self.user()
+        if not self.caller().in_group(get_settings().identity.operators_group):
+            raise errors.OperatorsOnly
+        return user

@@ -123,6 +123,56 @@ class ViesSettings(Part):
 
 class PeppolSettings(Part):
     queue_url: str = Field(description="The Peppol registration queue")
+    max_receive_count: int = Field(
+        default=5, description="Deliveries of a job's message before it goes to the dead-letter queue"
+    )
+    watchdog_seconds: int = Field(
+        default=2160,
+        description="A job sent this long ago and still not final is failed by the outbox sweeper",
+    )
+    directory: bool = Field(default=True, description="Publish business cards in the Peppol Directory")
+    migration_key_days: int = Field(
+        default=14, description="How long a migration key handed out for moving away is valid (our policy)"
+    )
+
+
+class SmpSettings(Part):
+    base_url: str | None = Field(default=None, description="The phoss-smp REST API")
+    public_url: str | None = Field(
+        default=None, description="The SMP's URL as the SML publishes it; default: base_url"
+    )
+    username: str | None = Field(default=None, description="HTTP Basic user (local runs; AWS: the secret)")
+    password: str | None = Field(default=None, description="Only for local runs; AWS uses the secret")
+    token: str | None = Field(default=None, description="A phoss-smp user token instead of Basic")
+    credentials_secret_arn: str | None = None
+    timeout_seconds: float = Field(default=5.0, description="Per SMP call (read/write)")
+
+    def own_urls(self) -> list[str]:
+        return [url for url in (self.public_url, self.base_url) if url]
+
+
+class SmlSettings(Part):
+    lookup: bool = Field(default=True, description="Look a participant up in the SML before registering it")
+    # onboarding.domain.peppol.SML_ZONE_TEST (written out: importing the Peppol rules here would
+    # cost every function's cold start; a unit test keeps the two equal).
+    zone: str = Field(default="participant.sml.test.tech.peppol.org", description="The SML's DNS zone")
+    nameservers: list[str] = Field(default_factory=list, description="Empty: the system resolver")
+    port: int = 53
+    timeout_seconds: float = 2.0
+
+    @field_validator("nameservers", mode="before")
+    @classmethod
+    def _list(cls, value: Any) -> Any:
+        return _split(value)
+
+
+class AccessPointSettings(Part):
+    """The access point every service metadata record points senders at."""
+
+    url: str | None = Field(default=None, description="Its AS4 endpoint (https)")
+    certificate: str | None = Field(default=None, description="Its Peppol AP certificate (base64 DER or PEM)")
+    service_description: str = "Peppol access point"
+    technical_contact: str = Field(default="mailto:peppol@example.org", description="mailto: or https URL")
 
 
 class PlanSettings(Part):
@@ -155,6 +205,9 @@ class Settings(Part):
     kvk: KvkSettings = KvkSettings()
     vies: ViesSettings = ViesSettings()
     peppol: PeppolSettings
+    smp: SmpSettings = SmpSettings()
+    sml: SmlSettings = SmlSettings()
+    access_point: AccessPointSettings = AccessPointSettings()
     plan: PlanSettings = PlanSettings()
     cors: CorsSettings = CorsSettings()
     federation: FederationSettings = FederationSettings()

@@ -1,4 +1,6 @@
-"""The Peppol registration queue (SQS)."""
+"""The Peppol registration queue (SQS FIFO): one message group per participant, so SQS never
+hands out two jobs of one participant at once; deduplicated per sending of a job, so the API
+and the outbox sweeper sending the same job make one message."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ from typing import Any
 
 from onboarding.adapters import aws
 from onboarding.domain.errors import QueueUnavailable
-from onboarding.domain.organisations import RegistrationMessage
+from onboarding.domain.registration import RegistrationMessage
 
 
 class RegistrationQueue:
@@ -20,6 +22,8 @@ class RegistrationQueue:
             client.send_message(
                 QueueUrl=self.queue_url,
                 MessageBody=message.model_dump_json(),
+                MessageGroupId=message.group_id,
+                MessageDeduplicationId=message.deduplication_id,
                 MessageAttributes={"job_id": {"DataType": "String", "StringValue": message.job_id}},
             )
         except Exception as exc:

@@ -15,30 +15,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING
 
-from onboarding.domain.peppol import sml_lookup_name
+from onboarding.domain.errors import SmlLookupFailed
+from onboarding.domain.peppol import same_smp, sml_lookup_name, smp_elsewhere
+from onboarding.domain.ports import SmlLookup
 
 if TYPE_CHECKING:
     import dns.resolver
 
 SMP_SERVICE = "meta:smp"  # U-NAPTR service of an SMP record (compared case-insensitively)
-
-
-class SmlLookupFailed(Exception):
-    """DNS could not say whether the participant is registered: retry later."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class SmlLookup(Protocol):
-    def lookup(self, participant_id: str) -> str | None:
-        """The base URL of the SMP serving the participant, or None when the SML has no
-        record of it; raises ``SmlLookupFailed`` when DNS gave no usable answer."""
-        ...
+__all__ = ["DnsSmlLookup", "NaptrRecord", "SmlLookup", "SmlLookupFailed", "same_smp", "smp_elsewhere"]
 
 
 @dataclass(frozen=True)
@@ -152,26 +139,3 @@ class DnsSmlLookup:
             if isinstance(rdata, dns.rdtypes.IN.NAPTR.NAPTR)
         ]
         return smp_url_from_naptr(records, name)
-
-
-def same_smp(url: str, other: str) -> bool:
-    """Whether two SMP base URLs name the same SMP (scheme, host and port; case-insensitive)."""
-
-    def key(value: str) -> tuple[str, str, int | None]:
-        parts = urlsplit(value.strip())
-        return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
-
-    return key(url) == key(other)
-
-
-def smp_elsewhere(lookup: SmlLookup, participant_id: str, own_smp_urls: Iterable[str]) -> str | None:
-    """The URL of the *other* SMP the SML points at for this participant, or None when the
-    participant is unregistered or already ours. Raises ``SmlLookupFailed`` like ``lookup``.
-
-    This is how a failed SMP write is explained: phoss-smp answers a refused SML
-    registration with a bare HTTP 500 unless it runs in debug mode.
-    """
-    found = lookup.lookup(participant_id)
-    if found is None or any(same_smp(found, own) for own in own_smp_urls):
-        return None
-    return found

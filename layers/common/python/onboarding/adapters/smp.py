@@ -26,13 +26,21 @@ from __future__ import annotations
 
 import base64
 import re
+import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from onboarding.domain.errors import (
+    RegisteredElsewhere,
+    SmlWriteFailed,
+    SmpAuthRejected,
+    SmpError,
+    SmpRejected,
+    SmpUnavailable,
+)
 from onboarding.domain.peppol import (
     AccessPointEndpoint,
     BusinessEntity,
@@ -44,6 +52,7 @@ from onboarding.domain.peppol import (
     service_group_xml,
     service_metadata_xml,
 )
+from onboarding.domain.ports import InboundMigration, OutboundMigration
 
 if TYPE_CHECKING:
     import httpx
@@ -57,85 +66,24 @@ _SML_STEP = re.compile(r"\bin SML\b", re.I)
 
 
 # --- errors --------------------------------------------------------------------------------
-
-
-class SmpError(Exception):
-    """Anything that kept an SMP call from succeeding; ``reason`` is safe to log and store."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class SmpUnavailable(SmpError):
-    """Transient: timeout, connection error, 5xx, 429. Retry with backoff."""
-
-    def __init__(self, reason: str, status: int | None = None) -> None:
-        super().__init__(reason)
-        self.status = status
-
-
-class SmlWriteFailed(SmpUnavailable):
-    """phoss-smp could not write the participant to the SML (HTTP 500 ``... in SML``) and,
-    outside debug mode, does not say why: the SML may be down, or another SMP may hold the
-    participant. Ask the SML (``onboarding.adapters.sml.smp_elsewhere``) before retrying."""
-
-    def __init__(self, reason: str, operation: str) -> None:
-        super().__init__(reason, 500)
-        self.operation = operation
-
-
-class SmpRejected(SmpError):
-    """Permanent: the SMP refused the request (4xx other than 429). Retrying will not help."""
-
-    def __init__(self, reason: str, status: int) -> None:
-        super().__init__(reason)
-        self.status = status
-
-
-class SmpAuthRejected(SmpRejected):
-    """Wrong, missing or disabled credentials, or a service group owned by another SMP user."""
-
-
-class RegisteredElsewhere(SmpError):
-    """The SML refused the participant because another SMP holds it: the participant's
-    current provider must hand out a migration key."""
-
-    def __init__(self, participant_id: str, smp_url: str | None = None) -> None:
-        super().__init__("registered at another SMP")
-        self.participant_id = participant_id
-        self.smp_url = smp_url
+# They live with every other error of the platform (``onboarding.domain.errors``), so the
+# worker's logic can tell them apart without importing this adapter; named here as well.
+__all__ = [
+    "BasicAuth",
+    "BearerToken",
+    "InboundMigration",
+    "OutboundMigration",
+    "RegisteredElsewhere",
+    "SmlWriteFailed",
+    "SmpAuthRejected",
+    "SmpClient",
+    "SmpError",
+    "SmpRejected",
+    "SmpUnavailable",
+]
 
 
 # --- results and credentials --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OutboundMigration:
-    """A started move away from this SMP: hand ``migration_key`` to the new provider."""
-
-    participant_id: str
-    migration_key: str = field(repr=False)
-    expires_at: datetime | None = None  # phoss-smp (8.x) does not report one
-
-
-@dataclass(frozen=True)
-class InboundMigration:
-    """The outcome of claiming a participant with a migration key.
-
-    ``already_here``: the SMP already had the service group and did not call the SML.
-    ``service_group_created`` False (with the SML migrated): repair with
-    ``put_service_group(..., create_in_sml=False)``; a retry of the migration would fail,
-    the key is used up.
-    """
-
-    service_group_created: bool
-    migration_recorded: bool
-    already_here: bool = False
-
-    @property
-    def complete(self) -> bool:
-        return self.already_here or (self.service_group_created and self.migration_recorded)
 
 
 @dataclass(frozen=True)
@@ -191,6 +139,7 @@ class SmpClient:
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self._client: httpx.Client | None = client
+        self._lock = threading.Lock()  # the worker calls one client from several threads
 
     def close(self) -> None:
         if self._client is not None:
@@ -208,9 +157,14 @@ class SmpClient:
     def _http(self) -> httpx.Client:
         import httpx
 
-        if self._client is None:
-            self._client = httpx.Client(timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout))
-        return self._client
+        with self._lock:
+            if self._client is None:
+                self._client = httpx.Client(
+                    timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
+                    # One connection per concurrent job of a batch, kept alive between its calls.
+                    limits=httpx.Limits(max_connections=20, max_keepalive_connections=20),
+                )
+            return self._client
 
     def _authorization(self) -> str:
         auth = self._auth() if callable(self._auth) else self._auth
@@ -353,8 +307,13 @@ class SmpClient:
 
     def start_outbound_migration(self, participant_id: str) -> OutboundMigration:
         """Let the participant move to another SMP: phoss asks the SML to prepare the move
-        (``PrepareToMigrate``) with a key it generates, and returns that key."""
-        response = self._call("PUT", f"migration/outbound/start/{service_group_path(participant_id)}")
+        (``PrepareToMigrate``) with a key it generates, and returns that key. A move already
+        started is cancelled first, so the new key replaces the old one at the SML."""
+        path = f"migration/outbound/start/{service_group_path(participant_id)}"
+        response = self._call("PUT", path)
+        if response.status_code == 400 and "already in progress" in response.text:
+            self.cancel_outbound_migration(participant_id)
+            response = self._call("PUT", path)
         self._expect_ok(response, "start outbound migration", participant_id)
         try:
             root = ET.fromstring(response.content)  # noqa: S314 - our own SMP; expat >= 2.4 caps entity expansion

@@ -46,8 +46,10 @@ class ViesClient:
         if body.get("actionSucceed") is False or errors:
             code = str(errors[0]) if errors else f"HTTP {response.status_code}"
             return ViesResult("invalid" if code in INVALID_ERRORS else "inconclusive", error=code)
-        if response.status_code != 200 or not isinstance(body.get("valid"), bool):
+        if response.status_code != 200:
             return ViesResult("inconclusive", error=f"HTTP {response.status_code}")
+        if not isinstance(body.get("valid"), bool):  # optional in the contract: says nothing about the number
+            return ViesResult("inconclusive", error="answer without validity")
         return ViesResult(
             "valid" if body["valid"] else "invalid",
             name=_clean(body.get("name")),

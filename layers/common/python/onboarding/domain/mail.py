@@ -27,10 +27,13 @@ $body
 <p style="color:#666;font-size:12px;margin-top:32px">$footer</p>
 </body></html>""")
 
+# The fallback link is one long unbroken word (a 43-character token after the address): it
+# must wrap anywhere, or a 375 px phone scrolls the whole mail sideways.
+_WRAP = "word-break:break-all;overflow-wrap:anywhere"
 _BUTTON = Template(
     '<p><a href="$url" style="display:inline-block;background:#e9600c;color:#fff;'
     'padding:12px 20px;border-radius:4px;text-decoration:none">$label</a></p>'
-    '<p style="font-size:12px;color:#666">$fallback<br><a href="$url">$url</a></p>'
+    f'<p style="font-size:12px;color:#666;{_WRAP}">$fallback<br><a href="$url" style="{_WRAP}">$url</a></p>'
 )
 
 _TEXTS: dict[str, dict[Language, dict[str, str]]] = {

@@ -1,4 +1,6 @@
-"""Organisations, their identifiers and their Peppol registration jobs. No I/O here."""
+"""Organisations and their identifiers, with each participant's Peppol state. No I/O here.
+
+The registration jobs that change that state are ``onboarding.domain.registration``'s."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from onboarding.domain.identifiers import InvalidIdentifier, parse_participant_id
 
 
 class OrganisationStatus(StrEnum):
@@ -31,9 +35,50 @@ class PeppolState(StrEnum):
     DEREGISTERING = "deregistering"
 
 
-# A participant in one of these states is (being) registered at the SMP: it may not be
-# removed until it is deregistered.
-ON_PEPPOL = frozenset({PeppolState.PENDING, PeppolState.REGISTERED, PeppolState.DEREGISTERING})
+# Only a participant that is not registered at all (and not on its way there or back) may be
+# removed: ``failed`` may have left part of a registration at the SMP, which a deregistration
+# cleans up.
+OFF_PEPPOL = PeppolState.NOT_REGISTERED
+
+
+class PeppolError(BaseModel):
+    """Why a registration job failed (or the last attempt did): a stable code and a message
+    for people."""
+
+    model_config = ConfigDict(frozen=True)
+    code: str
+    message: str
+
+
+class PeppolTarget(BaseModel):
+    """What was last asked for a participant on Peppol: registered for sending, for receiving
+    these document types (keys of ``onboarding.domain.peppol.DOCUMENT_TYPES``), and with a
+    business card in the Peppol Directory. A registration job carries its target; the worker
+    makes the SMP match it, whatever was there before."""
+
+    model_config = ConfigDict(frozen=True)
+    send: bool = False
+    receive: bool = False
+    document_types: tuple[str, ...] = ()
+    directory: bool = False
+
+    @property
+    def registered(self) -> bool:
+        """Whether the participant has a service group (and so an SML entry) at all."""
+        return self.send or self.receive
+
+
+# What a registration job changes of its participant's identifier, and nothing else of it: a
+# verification or a new primary written while the job ran stays.
+PEPPOL_FIELDS = (
+    "send",
+    "receive",
+    "directory",
+    "document_types",
+    "target",
+    "last_error",
+    "peppol_updated_at",
+)
 
 
 class ReceivePrompt(StrEnum):
@@ -71,10 +116,27 @@ class Identifier(BaseModel):
     send: PeppolState = PeppolState.NOT_REGISTERED
     receive: PeppolState = PeppolState.NOT_REGISTERED
     job_id: str | None = None  # the latest registration job for this participant
+    # Peppol, beyond send and receive: what was last asked, what is registered, the last error.
+    target: PeppolTarget | None = None
+    document_types: tuple[str, ...] = ()  # registered for receiving (keys)
+    directory: PeppolState = PeppolState.NOT_REGISTERED
+    last_error: PeppolError | None = None
+    peppol_updated_at: datetime | None = None
 
     @property
     def on_peppol(self) -> bool:
-        return self.send in ON_PEPPOL or self.receive in ON_PEPPOL
+        return any(state is not OFF_PEPPOL for state in (self.send, self.receive, self.directory))
+
+    @property
+    def registered_here(self) -> bool:
+        """Whether this SMP holds the participant (so a migration key can move it away)."""
+        return PeppolState.REGISTERED in (self.send, self.receive)
+
+
+def kvk_number_of(identifiers: tuple[Identifier, ...]) -> str | None:
+    """An organisation's KvK number is the value of its (first) 0106 identifier: never a
+    number it no longer claims, and none once that identifier is gone."""
+    return next((i.value for i in identifiers if i.scheme == "0106"), None)
 
 
 class Receiving(BaseModel):
@@ -118,6 +180,20 @@ class Organisation(BaseModel):
     def identifier(self, participant_key: str) -> Identifier | None:
         return next((i for i in self.identifiers if i.participant_id.lower() == participant_key), None)
 
+    def find(self, participant_id: str) -> Identifier | None:
+        """The identifier a participant id from a path names, in any accepted spelling
+        (``9944:nl000099998b57``, the URL form), or None."""
+        try:
+            key = parse_participant_id(participant_id).participant_id.lower()
+        except InvalidIdentifier:
+            key = participant_id.strip().lower()
+        return self.identifier(key)
+
+    def replacing(self, *changed: Identifier) -> tuple[Identifier, ...]:
+        """The identifiers, with each of ``changed`` in place of the one with its participant id."""
+        by_key = {i.participant_id.lower(): i for i in changed}
+        return tuple(by_key.get(i.participant_id.lower(), i) for i in self.identifiers)
+
     @property
     def primary_identifiers(self) -> list[Identifier]:
         return [i for i in self.identifiers if i.primary]
@@ -135,56 +211,3 @@ class Organisation(BaseModel):
             and not self.receiving.enabled
             and self.receiving.prompt is not ReceivePrompt.NEVER
         )
-
-
-class RegistrationAction(StrEnum):
-    REGISTER = "register"
-    DEREGISTER = "deregister"
-
-
-class Capability(StrEnum):
-    SEND = "send"
-    RECEIVE = "receive"
-
-
-class JobStatus(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-
-
-class JobEvent(BaseModel):
-    model_config = ConfigDict(frozen=True)
-    status: JobStatus
-    at: datetime
-    note: str | None = None
-
-
-class RegistrationJob(BaseModel):
-    """A request to the SMP for one participant; the Peppol worker carries it out."""
-
-    model_config = ConfigDict(frozen=True)
-    id: str
-    organisation_id: str
-    environment_id: str
-    participant_id: str
-    action: RegistrationAction
-    capability: Capability
-    status: JobStatus = JobStatus.QUEUED
-    attempts: int = 0
-    history: tuple[JobEvent, ...] = ()
-    created_at: datetime
-    dispatched_at: datetime | None = None  # when it was put on the queue
-
-
-class RegistrationMessage(BaseModel):
-    """What goes on the Peppol queue: a pointer to the job, which holds the truth."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    job_id: str
-    organisation_id: str
-    environment_id: str
-    participant_id: str
-    action: RegistrationAction
-    capability: Capability

@@ -17,11 +17,15 @@ import re
 import secrets
 import string
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
-from typing import Final
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Final
+from urllib.parse import quote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+if TYPE_CHECKING:
+    from onboarding.domain.ports import SmlLookup
 
 PARTICIPANT_SCHEME: Final = "iso6523-actorid-upis"
 DOCUMENT_TYPE_SCHEME: Final = "busdox-docid-qns"
@@ -39,7 +43,8 @@ IDENTIFIERS_NAMESPACE: Final = "http://busdox.org/transport/identifiers/1.0/"
 WSA_NAMESPACE: Final = "http://www.w3.org/2005/08/addressing"
 BUSINESS_CARD_NAMESPACE: Final = "http://www.peppol.eu/schema/pd/businesscard/20180621/"
 
-_PARTICIPANT_VALUE = re.compile(r"\d{4}:\S{1,130}")
+# ASCII only, in the characters the Peppol policy allows in a value (never Unicode digits).
+_PARTICIPANT_VALUE = re.compile(r"[0-9]{4}:[A-Za-z0-9._~-]{1,130}")
 
 
 # --- identifiers -------------------------------------------------------------------------
@@ -193,6 +198,29 @@ def sml_lookup_name(participant_id: str, zone: str) -> str:
     digest = hashlib.sha256(value.encode("utf-8")).digest()
     label = base64.b32encode(digest).decode("ascii").rstrip("=").lower()
     return f"{label}.{PARTICIPANT_SCHEME}.{zone.strip().rstrip('.').lower()}"
+
+
+def same_smp(url: str, other: str) -> bool:
+    """Whether two SMP base URLs name the same SMP (scheme, host and port; case-insensitive)."""
+
+    def key(value: str) -> tuple[str, str, int | None]:
+        parts = urlsplit(value.strip())
+        return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+
+    return key(url) == key(other)
+
+
+def smp_elsewhere(lookup: SmlLookup, participant_id: str, own_smp_urls: Iterable[str]) -> str | None:
+    """The URL of the *other* SMP the SML points at for this participant, or None when the
+    participant is unregistered or already ours. Raises ``SmlLookupFailed`` like ``lookup``.
+
+    This is how a failed SMP write is explained: phoss-smp answers a refused SML
+    registration with a bare HTTP 500 unless it runs in debug mode.
+    """
+    found = lookup.lookup(participant_id)
+    if found is None or any(same_smp(found, own) for own in own_smp_urls):
+        return None
+    return found
 
 
 # --- migration keys ----------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """The ports: what the services need from the outside world, as small Protocols, and the
-values that cross them. The adapters (DynamoDB, Cognito, SES, SQS, KvK, VIES) implement them;
+values that cross them. The adapters (DynamoDB, Cognito, SES, SQS, KvK, VIES, the SMP and the
+SML's DNS) implement them;
 the unit tests use in-memory fakes (``tests/support/fakes.py``).
 
 Each method says which errors of ``onboarding.domain.errors`` it raises: the contract the
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
@@ -25,7 +26,9 @@ from onboarding.domain.models import (
     Signup,
     User,
 )
-from onboarding.domain.organisations import Organisation, RegistrationJob, RegistrationMessage
+from onboarding.domain.organisations import Organisation
+from onboarding.domain.peppol import AccessPointEndpoint, BusinessEntity, DocumentType
+from onboarding.domain.registration import RegistrationJob, RegistrationMessage
 
 
 # --- Values that cross the ports ----------------------------------------------------------------
@@ -89,6 +92,34 @@ class ViesResult:
     address: str | None = None
     request_date: str | None = None
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboundMigration:
+    """A started move away from this SMP: hand ``migration_key`` to the new provider."""
+
+    participant_id: str
+    migration_key: str = field(repr=False)
+    expires_at: datetime | None = None  # phoss-smp (8.x) does not report one
+
+
+@dataclass(frozen=True)
+class InboundMigration:
+    """The outcome of claiming a participant with a migration key.
+
+    ``already_here``: the SMP already had the service group and did not call the SML.
+    ``service_group_created`` False (with the SML migrated): repair with
+    ``put_service_group(..., create_in_sml=False)``; a retry of the migration would fail,
+    the key is used up.
+    """
+
+    service_group_created: bool
+    migration_recorded: bool
+    already_here: bool = False
+
+    @property
+    def complete(self) -> bool:
+        return self.already_here or (self.service_group_created and self.migration_recorded)
 
 
 @dataclass(frozen=True)
@@ -195,8 +226,42 @@ class Organisations(Protocol):
 
 
 class RegistrationJobs(Protocol):
+    """Registration jobs (new ones are written with the organisation change that starts
+    them: ``Organisations.save(jobs=...)``). A job not yet final is in the outbox: due to be
+    sent when it is asked for, and due again as a watchdog once it was sent."""
+
     def get(self, job_id: str) -> RegistrationJob | None: ...
-    def mark_dispatched(self, job_id: str, moment: datetime) -> None: ...
+    def get_with_organisations(
+        self, refs: list[tuple[str, str, str]]
+    ) -> list[tuple[RegistrationJob | None, Organisation | None]]:
+        """For each ``(job id, environment id, organisation id)`` the job and the organisation,
+        all read in one round trip (a batch of messages at once)."""
+        ...
+
+    def save(
+        self,
+        job: RegistrationJob,
+        *,
+        previous_version: int,
+        organisation: Organisation | None = None,
+        redispatch: bool = False,
+    ) -> None:
+        """Write a transition of ``job`` if the stored one still has ``previous_version``
+        (``JobChanged`` if not), at once with the job's participant as ``organisation`` has it
+        (that identifier only; the organisation's version moves on), provided the stored
+        organisation still has that identifier with this job as its latest
+        (``OrganisationChanged`` if not). A final job leaves the outbox; ``redispatch`` (a
+        requeued job) puts it back, due at once and not dispatched."""
+        ...
+
+    def mark_dispatched(self, job_id: str, moment: datetime, *, due_again: datetime) -> None:
+        """The job is on the queue; unless it is final by then, the outbox looks at it again
+        at ``due_again`` (the watchdog). Does nothing for a job that is already final."""
+        ...
+
+    def due(self, moment: datetime, *, limit: int) -> list[RegistrationJob]:
+        """Jobs of the outbox that are due at ``moment``, oldest first, at most ``limit``."""
+        ...
 
 
 class IdempotencyStore(Protocol):
@@ -313,7 +378,40 @@ class Vies(Protocol):
 
 class JobQueue(Protocol):
     def send(self, message: RegistrationMessage) -> None:
-        """``QueueUnavailable``."""
+        """``QueueUnavailable``. In the participant's message group, deduplicated by
+        ``message.deduplication_id``."""
+        ...
+
+
+class Smp(Protocol):
+    """The SMP (phoss-smp REST API). Every method raises ``SmpUnavailable`` (transient,
+    ``SmlWriteFailed`` among them), ``SmpRejected`` (permanent, ``SmpAuthRejected`` among
+    them) or ``RegisteredElsewhere``."""
+
+    base_url: str
+
+    def service_group(self, participant_id: str) -> list[str] | None:
+        """The document type ids registered for the participant; None if it has no group."""
+        ...
+
+    def put_service_group(self, participant_id: str, *, create_in_sml: bool = True) -> None: ...
+    def delete_service_group(self, participant_id: str, *, delete_in_sml: bool = True) -> bool: ...
+    def put_service_metadata(
+        self, participant_id: str, document: DocumentType, endpoint: AccessPointEndpoint
+    ) -> None: ...
+    def delete_service_metadata(self, participant_id: str, document: DocumentType) -> bool: ...
+    def put_business_card(self, participant_id: str, entity: BusinessEntity) -> None: ...
+    def delete_business_card(self, participant_id: str) -> bool: ...
+    def start_outbound_migration(self, participant_id: str) -> OutboundMigration: ...
+    def cancel_outbound_migration(self, participant_id: str) -> bool: ...
+    def finalize_outbound_migration(self, participant_id: str) -> bool: ...
+    def migrate_inbound(self, participant_id: str, migration_key: str) -> InboundMigration: ...
+
+
+class SmlLookup(Protocol):
+    def lookup(self, participant_id: str) -> str | None:
+        """The base URL of the SMP serving the participant, or None when the SML has no
+        record of it; ``SmlLookupFailed`` when DNS gave no usable answer."""
         ...
 
 
@@ -326,6 +424,7 @@ __all__ = [
     "IdempotencyStore",
     "Identity",
     "IdentityLinks",
+    "InboundMigration",
     "JobQueue",
     "Kvk",
     "KvkProfile",
@@ -333,9 +432,12 @@ __all__ = [
     "Logins",
     "Mailer",
     "Organisations",
+    "OutboundMigration",
     "RateLimit",
     "RegistrationJobs",
     "Signups",
+    "SmlLookup",
+    "Smp",
     "Tokens",
     "Users",
     "Vies",

@@ -6,9 +6,11 @@ import gzip
 import hashlib
 import re
 import secrets
+import unicodedata
 from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import resources
+from typing import NamedTuple
 
 # The version of the terms users accept now; a new version makes every user accept again.
 CURRENT_TERMS_VERSION = "2026-01"
@@ -53,19 +55,52 @@ def _common_passwords() -> frozenset[str]:
     return frozenset(gzip.decompress(data).decode("utf-8").split())
 
 
-def password_problem(password: str, *, username: str = "", email: str = "") -> str | None:
+class Problem(NamedTuple):
+    """Why something is refused, in English and in Dutch."""
+
+    en: str
+    nl: str
+
+
+def password_problem(password: str, *, username: str = "", email: str = "") -> Problem | None:
     """Why a password is not acceptable, or None. Length and a deny list; no composition rules
-    (ASVS v5 6.2.5)."""
-    if len(password) < PASSWORD_MIN_LENGTH:
-        return f"The password must have at least {PASSWORD_MIN_LENGTH} characters."
-    if len(password) > PASSWORD_MAX_LENGTH:
-        return f"The password must have at most {PASSWORD_MAX_LENGTH} characters."
+    (ASVS v5 6.2.5). Control characters cannot be typed (they come from a broken client or an
+    attack), and a password of only spaces is none."""
     lowered = password.lower()
-    if lowered in _common_passwords():
-        return "This password is too common. Choose another one."
-    if lowered in {username.lower(), canonical_email(email), canonical_email(email).split("@")[0]} - {""}:
-        return "The password must not be your username or email address."
-    return None
+    personal = {username.lower(), canonical_email(email), canonical_email(email).split("@")[0]} - {""}
+    checks = (
+        (
+            len(password) < PASSWORD_MIN_LENGTH,
+            f"The password must have at least {PASSWORD_MIN_LENGTH} characters.",
+            f"Het wachtwoord moet minstens {PASSWORD_MIN_LENGTH} tekens hebben.",
+        ),
+        (
+            len(password) > PASSWORD_MAX_LENGTH,
+            f"The password must have at most {PASSWORD_MAX_LENGTH} characters.",
+            f"Het wachtwoord mag hoogstens {PASSWORD_MAX_LENGTH} tekens hebben.",
+        ),
+        (
+            any(unicodedata.category(c) == "Cc" for c in password),
+            "The password must not contain control characters.",
+            "Het wachtwoord mag geen stuurtekens bevatten.",
+        ),
+        (
+            not password.strip(),
+            "The password must not consist of spaces only.",
+            "Het wachtwoord mag niet alleen uit spaties bestaan.",
+        ),
+        (
+            lowered in _common_passwords(),
+            "This password is too common. Choose another one.",
+            "Dit wachtwoord komt te vaak voor. Kies een ander.",
+        ),
+        (
+            lowered in personal,
+            "The password must not be your username or email address.",
+            "Het wachtwoord mag niet je gebruikersnaam of e-mailadres zijn.",
+        ),
+    )
+    return next((Problem(en, nl) for failed, en, nl in checks if failed), None)
 
 
 def new_token() -> str:

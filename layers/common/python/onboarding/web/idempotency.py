@@ -1,7 +1,23 @@
 """``Idempotency-Key`` for the POST routes that create something (API.md, conventions): the
 same key with the same request answers the first response again; with another request 409.
 
-Keys are scoped to the caller (or "public" before login), so two users' keys never meet."""
+What "the same request" is: method, path and the *parsed* body in canonical JSON (sorted keys,
+no insignificant whitespace), so a client that re-serialises its retry (another indentation,
+another key order) is still recognised. The body is parsed once, by the resolver (within its
+bounds); a body that does not parse never gets this far (400 first).
+
+Whose keys meet whose (the scope). A key is the client's own choice, often predictable, so it
+must never let one client block or read another's request:
+- signed in: the caller's account. Only the caller can use their scope.
+- before login (``/auth/activation/complete``): the secret the request itself carries, the
+  activation token (``public_scope``). Whoever can use that scope holds the link, so can
+  neither learn nor spoil anything the link's holder could not; a retry from another network
+  (Wi-Fi to 4G) still finds its first answer. A scope by client IP would break exactly that
+  retry and still share a scope behind one NAT; a scope by IP *and* body would lose the
+  contract's "same key, other body: 409" without stopping a stranger on the same NAT.
+- a public route without such a secret: the request's own fingerprint, so no two different
+  requests ever share a scope (the 409 for a reused key cannot happen there, by design).
+"""
 
 from __future__ import annotations
 
@@ -36,31 +52,59 @@ IDEMPOTENCY_KEY = Annotated[
 ]
 
 
-def _scope(app: APIGatewayRestResolver) -> str:
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def public_scope(secret: str) -> str:
+    """The scope of keys sent before login with a request that carries ``secret``."""
+    return f"public:{_sha256(secret)}"
+
+
+def canonical_body(app: APIGatewayRestResolver) -> str:
+    """The parsed body as canonical JSON (``""`` without a body)."""
+    event = app.current_event
+    if not event.body:
+        return ""
+    return json.dumps(event.json_body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def fingerprint(app: APIGatewayRestResolver) -> str:
+    event = app.current_event
+    return _sha256(json.dumps([event.http_method, event.path, canonical_body(app)]))
+
+
+def _scope(
+    app: APIGatewayRestResolver, request_fingerprint: str, secret_of: Callable[[Any], str | None] | None
+) -> str:
     try:
         claims = app.current_event.request_context.authorizer.claims or {}
     except AttributeError:
         claims = {}
-    return str(claims.get("cognito:username") or "public")
+    if claims.get("cognito:username"):
+        return f"user:{claims['cognito:username']}"
+    secret = secret_of(app.current_event.json_body) if secret_of and app.current_event.body else None
+    if isinstance(secret, str) and secret:
+        return public_scope(secret)
+    return f"request:{request_fingerprint}"
 
 
-def _fingerprint(app: APIGatewayRestResolver) -> str:
-    event = app.current_event
-    material = json.dumps([event.http_method, event.path, event.body or ""])
-    return hashlib.sha256(material.encode()).hexdigest()
-
-
-def idempotent(store: Callable[[], IdempotencyStore]) -> Callable[..., Response[Any]]:
-    """A route middleware; ``store`` builds the record store on first use."""
+def idempotent(
+    store: Callable[[], IdempotencyStore], *, public_scope: Callable[[Any], str | None] | None = None
+) -> Callable[..., Response[Any]]:
+    """A route middleware; ``store`` builds the record store on first use; ``public_scope``
+    names the secret in a public route's parsed body that scopes its keys (see above)."""
+    secret_of = public_scope
 
     def middleware(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
         key = app.current_event.headers.get(HEADER)  # case-insensitive in Powertools v3
         if not key:
             return next_middleware(app)
-        scope, fingerprint, records = _scope(app), _fingerprint(app), store()
-        found = records.begin(scope, key, fingerprint, now())
+        request = fingerprint(app)
+        scope, records = _scope(app, request, secret_of), store()
+        found = records.begin(scope, key, request, now())
         if found is not None:
-            if found.fingerprint != fingerprint:
+            if found.fingerprint != request:
                 raise IdempotencyKeyReused
             if not found.completed:
                 raise IdempotentRequestInProgress
@@ -74,17 +118,17 @@ def idempotent(store: Callable[[], IdempotencyStore]) -> Callable[..., Response[
             response = next_middleware(app)
         except Exception:
             # A refused or failed request is not remembered: the same request may be retried.
-            records.abandon(scope, key, fingerprint)
+            records.abandon(scope, key, request)
             raise
         if response.status_code >= 500:
-            records.abandon(scope, key, fingerprint)
+            records.abandon(scope, key, request)
             return response
         body: Any = response.body
         text = body if isinstance(body, str) else app._serializer(body)
         content_type = response.headers.get("Content-Type") or "application/json"
         if isinstance(content_type, list):
             content_type = content_type[0]
-        records.finish(scope, key, fingerprint, response.status_code, text, content_type)
+        records.finish(scope, key, request, response.status_code, text, content_type)
         return response
 
     return middleware

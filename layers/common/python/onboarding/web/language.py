@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from onboarding.domain.models import DEFAULT_LANGUAGE, Language
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 
 def preferred_language(accept_language: str | None) -> Language:
@@ -25,3 +30,23 @@ def preferred_language(accept_language: str | None) -> Language:
         if primary == "en":
             return "en"
     return DEFAULT_LANGUAGE
+
+
+def header_language(event: Any) -> Language:
+    """The language a raw API Gateway event asks for (its Accept-Language header)."""
+    headers = (event.get("headers") if isinstance(event, dict) else None) or {}
+    value = next((v for k, v in headers.items() if k.lower() == "accept-language"), None)
+    return preferred_language(value if isinstance(value, str) else None)
+
+
+def speak(app: APIGatewayRestResolver, language: Language) -> None:
+    """Answer this request in ``language`` (the signed-in user's choice), errors included."""
+    app.append_context(language=language)  # type: ignore[no-untyped-call]
+
+
+def request_language(app: APIGatewayRestResolver) -> Language:
+    """The signed-in user's language once their account is known, else Accept-Language."""
+    chosen = app.context.get("language")
+    if chosen in ("nl", "en"):
+        return chosen  # type: ignore[no-any-return]
+    return preferred_language(app.current_event.headers.get("accept-language"))

@@ -2,20 +2,105 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    StringConstraints,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
-# Surrounding spaces are allowed (they are trimmed); the rest is a pragmatic address shape.
+from onboarding.domain.countries import COUNTRY_CODES
+
+# Characters no name, address, email or reference may hold: control characters (C0, DEL, C1),
+# line and paragraph separators, and the bidirectional formatting characters (embeddings,
+# overrides, isolates, marks), which reorder what an operator reads ("\u202e" shows
+# "gpj.exe" as "exe.jpg"). One pattern, so the OpenAPI document says it too.
+TEXT_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]*$"
+
+
+# A trimmed single-line text refusing the characters above (422); a field adds its lengths:
+# ``Annotated[Text, Field(min_length=1, max_length=100)]``.
+Text = Annotated[str, StringConstraints(strip_whitespace=True, pattern=TEXT_PATTERN)]
+
+
+# Email addresses are plain ASCII: SES sends only 7-bit addresses (no SMTPUTF8; a domain
+# would have to be punycode, a local part cannot be), and an address that cannot be mailed
+# must not be accepted. So the local part is RFC 5322's atext and dots, the domain LDH labels;
+# "ä@b.nl" is 422 with a message that says why. Surrounding spaces are trimmed.
 EMAIL_PATTERN = (
-    r"^\s*[^@\s\"(),:;<>\[\]\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"^\s*[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+\s*$"
 )
 Email = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=254, pattern=EMAIL_PATTERN),
-    Field(examples=["finance@example.nl"]),
+    Field(
+        examples=["finance@example.nl"], description="ASCII only (internationalised addresses are refused)"
+    ),
 ]
+
+
+def _country(code: str) -> str:
+    if code not in COUNTRY_CODES:
+        raise PydanticCustomError("country_code", "Use an ISO 3166-1 alpha-2 country code, such as NL.")
+    return code
+
+
+Country = Annotated[
+    str,
+    AfterValidator(_country),
+    Field(
+        description="ISO 3166-1 alpha-2", examples=["NL"], json_schema_extra={"enum": sorted(COUNTRY_CODES)}
+    ),
+]
+
+
+def _not_null(value: Any) -> Any:
+    if value is None:
+        raise PydanticCustomError(
+            "null_not_allowed", "This field always has a value: leave it out to keep it."
+        )
+    return value
+
+
+class _NotNull:
+    """For a PATCH field that may be left out but never emptied:
+    ``name: Annotated[Name | None, NOT_NULL] = None``. Absent keeps the value, ``null`` is 422,
+    and the OpenAPI document does not offer null."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_before_validator_function(_not_null, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        alternatives = [s for s in json_schema.get("anyOf", []) if s.get("type") != "null"]
+        if len(alternatives) == 1:
+            del json_schema["anyOf"]
+            json_schema.update(alternatives[0])
+        return json_schema
+
+
+NOT_NULL = _NotNull()
+
+
+def _json_true(value: Any) -> Any:
+    # Literal[True] alone takes 1 and 1.0 (they equal True); evidence of consent is JSON true only.
+    if value is not True:
+        raise PydanticCustomError("true_required", "Must be true.")
+    return value
+
+
+JsonTrue = Annotated[Literal[True], BeforeValidator(_json_true)]
 
 
 class RequestBody(BaseModel):

@@ -147,7 +147,7 @@ class EnvironmentRepository:
         except TransactionCancelled as cancelled:
             if cancelled.failed_on("balance"):
                 raise errors.EnvironmentNotFound from cancelled
-            raise errors.Conflict("This credit entry was already booked.") from cancelled
+            raise errors.CreditEntryExists from cancelled
         environment = self.get(environment_id)
         assert environment is not None
         return environment

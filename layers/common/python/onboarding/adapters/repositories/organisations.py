@@ -33,7 +33,8 @@ from onboarding.adapters.repositories.jobs import job_put
 from onboarding.domain import errors
 from onboarding.domain.identifiers import participant_key
 from onboarding.domain.models import Environment
-from onboarding.domain.organisations import Organisation, OrganisationStatus, RegistrationJob
+from onboarding.domain.organisations import PEPPOL_FIELDS, Organisation, OrganisationStatus
+from onboarding.domain.registration import RegistrationJob
 
 IN_REVIEW = "pending"
 ORG_PREFIX = "ORG#"
@@ -61,7 +62,12 @@ def _claim(organisation: Organisation, participant_id: str) -> Put:
     )
 
 
-def _organisation_put(organisation: Organisation, *, previous_version: int | None) -> Put:
+def organisation_key(environment_id: str, organisation_id: str) -> tuple[str, str]:
+    return environments.environment_pk(environment_id), f"{ORG_PREFIX}{organisation_id}"
+
+
+def organisation_put(organisation: Organisation, *, previous_version: int | None) -> Put:
+    """The organisation item: new (``previous_version`` None) or replacing that version."""
     values = organisation.model_dump(mode="json")
     values.update(
         pk=environments.environment_pk(organisation.environment_id),
@@ -74,6 +80,49 @@ def _organisation_put(organisation: Organisation, *, previous_version: int | Non
     if previous_version is None:
         return Put(values, condition=NOT_EXISTS)
     return Put(values, condition="#v = :v", names={"#v": "version"}, values={":v": previous_version})
+
+
+def participant_update(organisation: Organisation, participant_id: str, job_id: str) -> Update:
+    """Only one identifier's Peppol state (as ``organisation`` has it), provided the stored
+    organisation still has that identifier at the same place with ``job_id`` as its latest
+    job. A registration job writes this, not the whole organisation, so jobs of one
+    organisation's identifiers never conflict with each other; the version still moves on, so
+    a writer that read the organisation before sees the change (and retries)."""
+    key = participant_id.lower()
+    index, identifier = next(
+        (i, found) for i, found in enumerate(organisation.identifiers) if found.participant_id.lower() == key
+    )
+    dumped = identifier.model_dump(mode="json")
+    names = {
+        "#ids": "identifiers",
+        "#pid": "participant_id",
+        "#job": "job_id",
+        "#updated": "updated_at",
+        "#v": "version",
+    }
+    values: dict[str, Any] = {
+        ":updated": organisation.updated_at.isoformat(),
+        ":one": 1,
+        ":pid": identifier.participant_id,
+        ":job": job_id,
+    }
+    sets, removes = ["#updated = :updated", "#v = #v + :one"], []
+    for number, name in enumerate(PEPPOL_FIELDS):
+        names[f"#f{number}"] = name
+        if dumped[name] is None:
+            removes.append(f"#ids[{index}].#f{number}")
+        else:
+            sets.append(f"#ids[{index}].#f{number} = :f{number}")
+            values[f":f{number}"] = dumped[name]
+    pk, sk = organisation_key(organisation.environment_id, organisation.id)
+    return Update(
+        pk,
+        sk,
+        "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else ""),
+        names,
+        values,
+        condition=f"#ids[{index}].#pid = :pid AND #ids[{index}].#job = :job",
+    )
 
 
 def _organisation(item: dict[str, Any]) -> Organisation:
@@ -140,7 +189,7 @@ class OrganisationRepository:
                 {":one": 1, ":limit": plan_limit},
                 condition="attribute_exists(#pk) AND (attribute_not_exists(#n) OR #n < :limit)",
             ),
-            "organisation": _organisation_put(organisation, previous_version=None),
+            "organisation": organisation_put(organisation, previous_version=None),
             "reference": Put(
                 {
                     "pk": _ref_pk(organisation.id),
@@ -179,7 +228,7 @@ class OrganisationRepository:
         registration ``jobs`` it starts, and (``require_credit``) a check that its environment
         has a positive balance (402 if not)."""
         writes: dict[str, Write] = {
-            "organisation": _organisation_put(organisation, previous_version=previous_version)
+            "organisation": organisation_put(organisation, previous_version=previous_version)
         }
         if claim:
             writes["claim"] = _claim(organisation, claim)
