@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+from pathlib import Path
 
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
@@ -11,6 +13,8 @@ from cdk_nag import AwsSolutionsChecks
 from infra.config import stage_config
 from infra.platform import ROOT
 from infra.stack import PlatformStack
+from infra.tenant_stack import TenantStack, tenant_stack_name
+from infra.tenants import TenantFileError, load_tenants
 
 
 def cdk_json_context(**overrides: object) -> dict[str, object]:
@@ -20,8 +24,11 @@ def cdk_json_context(**overrides: object) -> dict[str, object]:
 
 
 def build_app(
-    context: dict[str, object] | None = None, *, outdir: str | None = None
+    context: dict[str, object] | None = None, *, outdir: str | None = None, tenants_dir: Path | None = None
 ) -> tuple[cdk.App, PlatformStack]:
+    """The platform's stack, and one stack per tenant file (``tenants/``, or ``TENANTS_DIR``);
+    ``TenantFileError`` for a tenant file that breaks a rule."""
+    tenants = load_tenants(tenants_dir)  # a bad file stops synth before anything is built
     if context is None and "CDK_CONTEXT_JSON" not in os.environ:
         context = cdk_json_context()
     app = cdk.App(context=context, outdir=outdir)
@@ -31,10 +38,23 @@ def build_app(
         region=os.environ.get("CDK_DEFAULT_REGION", "eu-west-1"),
     )
     stack = PlatformStack(app, f"PeppolOnboarding-{config.stage}", config=config, env=env)
+    for tenant in tenants:
+        TenantStack(
+            app,
+            tenant_stack_name(config.stage, tenant.slug),
+            config=config,
+            tenant=tenant,
+            platform=stack,
+            env=env,
+        )
     # Every AwsSolutions finding fails synth unless it is acknowledged on its resource.
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app, stack
 
 
 if __name__ == "__main__":
-    build_app()[0].synth()
+    try:
+        built = build_app()[0]
+    except TenantFileError as problem:
+        sys.exit(f"A tenant file is not valid:\n{problem}")
+    built.synth()

@@ -136,8 +136,17 @@ PLATFORM = PlatformSpec(
             description="auth-triggers (user pool triggers)",
             timeout_seconds=5,  # Cognito waits 5 seconds for a trigger, whatever Lambda allows
             cognito_actions=("cognito-idp:AdminLinkProviderForUser", "cognito-idp:AdminGetUser"),
-            user_pool_triggers=("PreSignUp", "PreTokenGeneration"),
+            user_pool_triggers=("PreSignUp", "PreAuthentication", "PreTokenGeneration"),
             settings=("table",),
+        ),
+        FunctionSpec(
+            name="tenant-provisioner",
+            source=ROOT / "functions" / "auth",
+            handler="auth_api.provisioner.lambda_handler",
+            description="Sets up and takes down a restricted tenant's login (its stack's custom resource)",
+            # It restricts every account of the tenant's environment and domains, one by one.
+            timeout_seconds=300,
+            sends_mail=True,  # the tenant's first admins learn their login URL
         ),
         FunctionSpec(
             name="federation",
@@ -199,6 +208,10 @@ PLATFORM = PlatformSpec(
 )
 
 
+# How long the user pool's refresh tokens live (every app client): the API keeps which client
+# issued a tenant login's refresh token for as long.
+REFRESH_TOKEN_DAYS = 30
+
 # The user pool's password minimum: the API's own rule (onboarding.domain.rules, which also
 # refuses common passwords); Cognito must never be stricter. A test pins the two together.
 PASSWORD_MIN_LENGTH = 12
@@ -217,7 +230,7 @@ SECRETS = {
 GENERATED_SECRETS = frozenset({"federation-client-secret"})
 
 # Where Lambda triggers of the user pool go, by name (the CDK maps them to its operations).
-USER_POOL_TRIGGERS = ("PreSignUp", "PreTokenGeneration")
+USER_POOL_TRIGGERS = ("PreSignUp", "PreAuthentication", "PreTokenGeneration")
 
 
 @dataclass(frozen=True)
@@ -377,6 +390,7 @@ def function_environment(
             "hosted_domain": resources.hosted_domain,
         },
         "mail": {"sender": resources.mail_sender, "configuration_set": resources.mail_configuration_set},
+        "federation": {"refresh_token_days": REFRESH_TOKEN_DAYS},
         "peppol": _peppol_settings(resources),
         "kvk": {"api_key_secret_arn": resources.secret_arns.get("kvk-api-key")},
         "smp": {"credentials_secret_arn": resources.secret_arns.get("smp-credentials")},

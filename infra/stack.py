@@ -27,6 +27,8 @@ class PlatformStack(cdk.Stack):
         api = Api(self, "Api", config=config, identity=identity)
         public_url = config.public_url or api.url
         identity.add_federation(public_url=public_url, secrets=secrets.secrets)
+        # What the tenants' stacks build on (infra.tenant_stack).
+        self.identity, self.public_url = identity, public_url
         functions = Functions(
             self,
             "Functions",
@@ -42,6 +44,7 @@ class PlatformStack(cdk.Stack):
             if spec.user_pool_triggers:
                 identity.add_triggers(spec, functions.functions[spec.name])
         api.add_routes({s.name: functions.functions[s.name] for s in PLATFORM.functions if s.app})
+        self.functions = functions
         cdk.Tags.of(self).add("project", "peppol-onboarding")
         cdk.Tags.of(self).add("stage", config.stage)
         for name, value in {

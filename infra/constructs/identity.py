@@ -5,6 +5,8 @@ then (``add_federation``) the login providers and the hosted login's own client,
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import aws_cdk as cdk
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
@@ -19,6 +21,7 @@ from infra.platform import (
     IDENTITY_PROVIDERS,
     PASSWORD_MIN_LENGTH,
     PLATFORM,
+    REFRESH_TOKEN_DAYS,
     FunctionSpec,
     IdentityProviderSpec,
     custom_attributes,
@@ -27,6 +30,8 @@ from infra.platform import (
 
 _TRIGGERS = {
     "PreSignUp": (cognito.UserPoolOperation.PRE_SIGN_UP, None),
+    # No password login for a restricted tenant's people (its IdP is their one way in).
+    "PreAuthentication": (cognito.UserPoolOperation.PRE_AUTHENTICATION, None),
     # Version 2 (Essentials or Plus plan): it also runs on refresh and can shape access tokens.
     "PreTokenGeneration": (cognito.UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG, cognito.LambdaVersion.V2_0),
 }
@@ -104,7 +109,7 @@ class Identity(Construct):
             enable_token_revocation=True,
             id_token_validity=cdk.Duration.minutes(60),
             access_token_validity=cdk.Duration.minutes(60),
-            refresh_token_validity=cdk.Duration.days(30),
+            refresh_token_validity=cdk.Duration.days(REFRESH_TOKEN_DAYS),
             read_attributes=cognito.ClientAttributes().with_standard_attributes(
                 email=True, email_verified=True
             ),
@@ -131,50 +136,22 @@ class Identity(Construct):
             return
         providers = [self._provider(spec, public_url, secrets) for spec in specs]
         mapped = mapped_attributes(specs)
-        standard = {"email": "email", "name": "fullname"}
-        # Cognito rewrites mapped attributes at every federated sign-in and refuses the sign-in
-        # when the client may not write them, so this client may write exactly those. Its
-        # tokens never carry aws.cognito.signin.user.admin (not an allowed scope; no InitiateAuth
-        # flow; no password login through it), so no user can use that permission: what the
-        # providers assert stays theirs. Tenancy lives in DynamoDB, in no attribute at all.
-        self.web_client = self.user_pool.add_client(
+        self.web_client = hosted_login_client(
+            self.user_pool,
             "WebClient",
-            user_pool_client_name="web",
-            generate_secret=False,  # the API exchanges codes server-side, with PKCE
-            auth_flows=cognito.AuthFlow(),
-            prevent_user_existence_errors=True,
-            enable_token_revocation=True,
-            id_token_validity=cdk.Duration.minutes(60),
-            access_token_validity=cdk.Duration.minutes(60),
-            refresh_token_validity=cdk.Duration.days(30),
-            read_attributes=cognito.ClientAttributes().with_standard_attributes(
-                email=True, email_verified=True, fullname=True
-            ),
-            write_attributes=cognito.ClientAttributes()
-            .with_standard_attributes(**{standard[a]: True for a in mapped if a in standard})
-            .with_custom_attributes(*(a.removeprefix("custom:") for a in mapped if a.startswith("custom:"))),
-            supported_identity_providers=[
-                cognito.UserPoolClientIdentityProvider.custom(spec.cognito_name) for spec in specs
-            ],
-            o_auth=cognito.OAuthSettings(
-                flows=cognito.OAuthFlows(authorization_code_grant=True),
-                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
-                callback_urls=[f"{public_url}/auth/callback"],
-                logout_urls=[f"{public_url}/login"],
-            ),
+            user_pool=self.user_pool,
+            name="web",
+            providers=[spec.cognito_name for spec in specs],
+            mapped=mapped,
+            public_url=public_url,
         )
-        # No InitiateAuth flow at all: left out, Cognito would allow SRP and custom auth, whose
-        # tokens carry aws.cognito.signin.user.admin (CDK leaves out an empty list).
-        web_client = self.web_client.node.default_child
-        assert isinstance(web_client, cognito.CfnUserPoolClient)
-        web_client.explicit_auth_flows = ["ALLOW_REFRESH_TOKEN_AUTH"]
         for provider in providers:
             self.web_client.node.add_dependency(provider)
 
     def _provider(
         self, spec: IdentityProviderSpec, public_url: str, secrets: dict[str, secretsmanager.Secret]
     ) -> cognito.IUserPoolIdentityProvider:
-        mapping = _attribute_mapping(spec)
+        mapping = attribute_mapping(spec.attribute_mapping)
         stage = self.config.identity_providers
         if spec.kind == "google":
             assert stage.google is not None
@@ -246,17 +223,65 @@ class Identity(Construct):
             )
 
 
-def _attribute_mapping(spec: IdentityProviderSpec) -> cognito.AttributeMapping:
-    standard = {"email": "email", "name": "fullname"}
+_STANDARD = {"email": "email", "name": "fullname"}  # pool attribute -> CDK's name for it
+
+
+def attribute_mapping(mapping: Mapping[str, str]) -> cognito.AttributeMapping:
+    """Pool attribute -> the provider's claim, as CDK writes it."""
     return cognito.AttributeMapping(
-        **{
-            standard[a]: cognito.ProviderAttribute.other(c)
-            for a, c in spec.attribute_mapping.items()
-            if a in standard
-        },
-        custom={
-            a: cognito.ProviderAttribute.other(c)
-            for a, c in spec.attribute_mapping.items()
-            if a.startswith("custom:")
-        },
+        **{_STANDARD[a]: cognito.ProviderAttribute.other(c) for a, c in mapping.items() if a in _STANDARD},
+        custom={a: cognito.ProviderAttribute.other(c) for a, c in mapping.items() if a.startswith("custom:")},
     )
+
+
+def hosted_login_client(
+    scope: Construct,
+    id: str,
+    *,
+    user_pool: cognito.IUserPool,
+    name: str,
+    providers: Sequence[str],
+    mapped: Sequence[str],
+    public_url: str,
+) -> cognito.UserPoolClient:
+    """An app client of the hosted login: the authorization code flow (PKCE, exchanged by the
+    API) through exactly ``providers``, to the API's callback. The hosted login's own (Google,
+    Microsoft, Apple) and each restricted tenant's (its IdP only) are made here.
+
+    Cognito rewrites mapped attributes at every federated sign-in and refuses the sign-in when
+    the client may not write them, so such a client may write exactly those (``mapped``). Its
+    tokens never carry aws.cognito.signin.user.admin (not an allowed scope; no InitiateAuth
+    flow; no password login through it), so no user can use that permission: what the
+    providers assert stays theirs. Tenancy lives in DynamoDB, in no attribute at all."""
+    client = cognito.UserPoolClient(
+        scope,
+        id,
+        user_pool=user_pool,
+        user_pool_client_name=name,
+        generate_secret=False,  # the API exchanges codes server-side, with PKCE
+        auth_flows=cognito.AuthFlow(),
+        prevent_user_existence_errors=True,
+        enable_token_revocation=True,
+        id_token_validity=cdk.Duration.minutes(60),
+        access_token_validity=cdk.Duration.minutes(60),
+        refresh_token_validity=cdk.Duration.days(REFRESH_TOKEN_DAYS),
+        read_attributes=cognito.ClientAttributes().with_standard_attributes(
+            email=True, email_verified=True, fullname=True
+        ),
+        write_attributes=cognito.ClientAttributes()
+        .with_standard_attributes(**{_STANDARD[a]: True for a in mapped if a in _STANDARD})
+        .with_custom_attributes(*(a.removeprefix("custom:") for a in mapped if a.startswith("custom:"))),
+        supported_identity_providers=[cognito.UserPoolClientIdentityProvider.custom(p) for p in providers],
+        o_auth=cognito.OAuthSettings(
+            flows=cognito.OAuthFlows(authorization_code_grant=True),
+            scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+            callback_urls=[f"{public_url}/auth/callback"],
+            logout_urls=[f"{public_url}/login"],
+        ),
+    )
+    # No InitiateAuth flow at all: left out, Cognito would allow SRP and custom auth, whose
+    # tokens carry aws.cognito.signin.user.admin (CDK leaves out an empty list).
+    low_level = client.node.default_child
+    assert isinstance(low_level, cognito.CfnUserPoolClient)
+    low_level.explicit_auth_flows = ["ALLOW_REFRESH_TOKEN_AUTH"]
+    return client

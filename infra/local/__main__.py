@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 
 from infra.local.server import LocalServer
 from infra.local.state import state_file, write_state
+from infra.local.tenants import TenantNotSetUp
+from infra.tenants import TenantFileError, tenants_dir
 
 
 def main() -> None:
     port = int(os.environ.get("PORT", "3000"))
     endpoint = os.environ.get("AWS_ENDPOINT_URL") or None
-    server = LocalServer(port=port, endpoint_url=endpoint).start()
+    try:
+        server = LocalServer(port=port, endpoint_url=endpoint).start()
+    except TenantFileError as problem:
+        sys.exit(f"A tenant file is not valid:\n{problem}")
+    except TenantNotSetUp as problem:
+        sys.exit(f"A tenant could not be set up: {problem}")
     resources = server.resources
     write_state(
         {
@@ -28,6 +36,9 @@ def main() -> None:
     )
     where = endpoint or f"{resources.endpoint_url} (embedded moto)"
     smp = f"sandbox, state at {server.smp_url}/_sandbox/state" if server.smp_sandbox else "SMP_BASE_URL"
+    tenants = (
+        "".join(f"\n                 {t['tenant']}: {t['login_url']}" for t in server.tenants) or " none"
+    )
     print(
         f"""peppol-onboarding is running on {server.url}
   AWS emulator   {where}
@@ -38,6 +49,7 @@ def main() -> None:
   user pool      {server.resources.user_pool_id}
   SMP            {server.smp_url}   ({smp})
   Peppol worker  polls the registration queue; job changes are printed as [peppol] lines
+  tenants        from {tenants_dir()} (POST {server.url}/_local/tenants/reload loads it again):{tenants}
 Press Ctrl+C to stop.""",
         flush=True,
     )

@@ -22,10 +22,12 @@ class TokenRejected(Exception):
 
 
 class CognitoAuthorizer:
-    def __init__(self, *, jwks_url: str, issuer: str, audiences: tuple[str, ...]) -> None:
+    def __init__(self, *, jwks_url: str, issuer: str, audiences: list[str]) -> None:
         self.jwks_url = jwks_url
         self.issuer = issuer
-        self.audiences = audiences  # the pool's app clients (API Gateway accepts every client of the pool)
+        # The pool's app clients (API Gateway accepts every client of the pool); a tenant's
+        # client joins them when the tenant is set up.
+        self.audiences = audiences
         self._keys: KeySet | None = None
         self._lock = threading.Lock()
 

@@ -5,6 +5,7 @@ Idempotent, so it can run against an external moto server that already has them.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -297,15 +298,31 @@ def create_federation(
             cognito.update_identity_provider(**arguments)
         else:
             cognito.create_identity_provider(ProviderType=kinds[spec.kind], **arguments)
+    return hosted_login_client(
+        cognito,
+        pool_id,
+        "web",
+        providers=[spec.cognito_name for spec in IDENTITY_PROVIDERS],
+        mapped=mapped_attributes(),
+        public_url=public_url,
+    )
+
+
+def hosted_login_client(
+    cognito: Any, pool_id: str, name: str, *, providers: list[str], mapped: Sequence[str], public_url: str
+) -> str:
+    """An app client of the hosted login (as ``infra.constructs.identity.hosted_login_client``
+    makes it): the code flow through exactly ``providers``, to the API's callback; an existing
+    client of that name gets this run's values. Its id."""
     client = {
         "UserPoolId": pool_id,
-        "ClientName": "web",
+        "ClientName": name,
         "ExplicitAuthFlows": ["ALLOW_REFRESH_TOKEN_AUTH"],
         "PreventUserExistenceErrors": "ENABLED",
         "EnableTokenRevocation": True,
         "ReadAttributes": ["email", "email_verified", "name"],
-        "WriteAttributes": list(mapped_attributes()),
-        "SupportedIdentityProviders": [spec.cognito_name for spec in IDENTITY_PROVIDERS],
+        "WriteAttributes": list(mapped),
+        "SupportedIdentityProviders": providers,
         "CallbackURLs": [f"{public_url}/auth/callback"],
         "LogoutURLs": [f"{public_url}/login"],
         "AllowedOAuthFlows": ["code"],
@@ -313,7 +330,7 @@ def create_federation(
         "AllowedOAuthFlowsUserPoolClient": True,
     }
     clients = cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
-    client_id = next((c["ClientId"] for c in clients if c["ClientName"] == "web"), None)
+    client_id = next((c["ClientId"] for c in clients if c["ClientName"] == name), None)
     if client_id is None:
         return str(
             cognito.create_user_pool_client(GenerateSecret=False, **client)["UserPoolClient"]["ClientId"]

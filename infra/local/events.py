@@ -3,7 +3,8 @@ the tests: API Gateway REST (v1) proxy events, shaped after an event captured fr
 (``samples/apigw_rest_proxy.json``); SQS event batches from messages as ``ReceiveMessage``
 returns them, shaped after Lambda's SQS (FIFO) event (``samples/sqs_fifo_event.json``);
 EventBridge scheduled events; the Cognito user pool trigger events (PreSignUp,
-PreTokenGeneration); and the Lambda context object.
+PreAuthentication, PreTokenGeneration); CloudFormation custom resource requests (the tenant
+provisioner's, ``samples/cloudformation_custom_resource.json``); and the Lambda context object.
 
 Percent-encoding as API Gateway REST passes it on (live captures of REST proxy events): ``path``,
 ``requestContext.path`` and ``pathParameters`` keep the encoding the client sent (``/a%3Ab``
@@ -247,4 +248,67 @@ def pre_token_generation_event(
         region=region,
     )
     event["request"]["scopes"] = list(scopes)
+    return event
+
+
+def pre_authentication_event(
+    *,
+    user_pool_id: str,
+    username: str,
+    client_id: str,
+    user_attributes: Mapping[str, str],
+    region: str = "eu-west-1",
+) -> dict[str, Any]:
+    """PreAuthentication: a password (or other native) sign-in, before Cognito checks it."""
+    return _trigger_event(
+        "cognito_pre_authentication.json",
+        "PreAuthentication_Authentication",
+        user_pool_id=user_pool_id,
+        username=username,
+        client_id=client_id,
+        user_attributes=user_attributes,
+        region=region,
+    )
+
+
+# --- CloudFormation custom resources -------------------------------------------------------------
+def custom_resource_event(
+    request_type: str,
+    properties: Mapping[str, Any],
+    *,
+    response_url: str,
+    service_token: str,
+    stack_id: str | None = None,
+    logical_id: str = "IdentityLoginPolicy",
+    resource_type: str = "Custom::TenantLogin",
+    physical_id: str | None = None,
+    old_properties: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What CloudFormation sends a custom resource's Lambda (``Create``, ``Update`` or
+    ``Delete``): the properties as strings, as CloudFormation passes them (lists of strings
+    stay lists), and where to put the answer."""
+
+    def as_cloudformation(values: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            k: [str(i) for i in v] if isinstance(v, list | tuple) else str(v)
+            for k, v in values.items()
+            if v is not None
+        }
+
+    event = copy.deepcopy(_sample("cloudformation_custom_resource.json"))
+    event.update(
+        RequestType=request_type,
+        ResponseURL=response_url,
+        ServiceToken=service_token,
+        RequestId=str(uuid.uuid4()),
+        LogicalResourceId=logical_id,
+        ResourceType=resource_type,
+        ResourceProperties={"ServiceToken": service_token, **as_cloudformation(properties)},
+    )
+    if stack_id:
+        event["StackId"] = stack_id
+    if physical_id is not None:
+        event["PhysicalResourceId"] = physical_id
+    if old_properties is not None:
+        event["OldResourceProperties"] = {"ServiceToken": service_token, **as_cloudformation(old_properties)}
     return event

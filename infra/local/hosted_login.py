@@ -2,7 +2,8 @@
 deployed): moto has no hosted login and runs no triggers, so this does what Cognito does
 between ``/oauth2/authorize`` and the app's callback, on the emulator's pool:
 
-    GET  /_local/cognito/oauth2/authorize     checks client, redirect URI, provider, scopes;
+    GET  /_local/cognito/oauth2/authorize     checks the app client (the hosted login's own, or a
+                                              tenant's), redirect URI, provider, scopes;
                                               on to the provider (the local identity provider,
                                               or for "Microsoft" the bridge, as configured)
     GET  /_local/cognito/oauth2/idpresponse   the provider's code: exchanged, its ID token
@@ -74,7 +75,6 @@ class LocalHostedLogin:
     endpoint_url: str  # the emulator
     region: str
     user_pool_id: str
-    web_client_id: str
     idp: LocalIdentityProvider
     trigger: Trigger  # the user pool's trigger function
     first_login_after_link_fails: bool = True
@@ -124,11 +124,17 @@ class LocalHostedLogin:
         ).json()
         return {"keys": [*pool_keys["keys"], self.key.as_dict(private=False)]}
 
+    def _client(self, client_id: str) -> dict[str, Any] | None:
+        """An app client of the pool that may use the hosted login (the code flow)."""
+        try:
+            found = self.cognito.describe_user_pool_client(UserPoolId=self.user_pool_id, ClientId=client_id)
+        except self.cognito.exceptions.ResourceNotFoundException:
+            return None
+        client: dict[str, Any] = found["UserPoolClient"]
+        return client if client.get("AllowedOAuthFlowsUserPoolClient") else None
+
     def authorize(self, query: dict[str, str]) -> Answer:
-        client = self.cognito.describe_user_pool_client(
-            UserPoolId=self.user_pool_id, ClientId=query.get("client_id", "x")
-        )
-        client = client["UserPoolClient"] if query.get("client_id") == self.web_client_id else None
+        client = self._client(query.get("client_id") or "x")
         if client is None or query.get("redirect_uri") not in client.get("CallbackURLs", []):
             return _error_page(400, "redirect_mismatch")
         provider = query.get("identity_provider", "")
@@ -145,6 +151,7 @@ class LocalHostedLogin:
         with self._lock:
             self._pending[state] = {
                 "request": query,
+                "client_id": client["ClientId"],
                 "provider": provider,
                 "nonce": nonce,
                 "expires": time.time() + 600,
@@ -199,7 +206,7 @@ class LocalHostedLogin:
         except Exception as exc:  # Cognito answers any provider failure the same way
             description = f"Error from the identity provider: {type(exc).__name__}"
             return _back(back, error_description=description, state=app_state, error="invalid_request")
-        outcome = self._sign_in(pending["provider"], details, claims)
+        outcome = self._sign_in(pending["provider"], details, claims, pending["client_id"])
         tokens = outcome if isinstance(outcome, str) else self._tokens(outcome, request.get("nonce"))
         if isinstance(tokens, str):  # an error, as Cognito words it
             return _back(back, error_description=tokens, state=app_state, error="invalid_request")
@@ -207,6 +214,7 @@ class LocalHostedLogin:
         with self._lock:
             self._codes[code] = {
                 "tokens": tokens,
+                "client_id": pending["client_id"],
                 "redirect_uri": back,
                 "challenge": request.get("code_challenge"),
                 "expires": time.time() + 300,
@@ -247,7 +255,7 @@ class LocalHostedLogin:
         return claims
 
     def _sign_in(
-        self, provider: str, details: dict[str, Any], claims: dict[str, Any]
+        self, provider: str, details: dict[str, Any], claims: dict[str, Any], client_id: str
     ) -> str | tuple[str, str]:
         """The user this sign-in is, ``(username, client)``; or the error Cognito reports."""
         subject = str(claims["sub"])
@@ -261,14 +269,14 @@ class LocalHostedLogin:
                 Username=federated,
                 UserAttributes=[{"Name": k, "Value": v} for k, v in attributes.items()],
             )
-            return federated, self.web_client_id
+            return federated, client_id
         linked = emulator.linked_user(self.endpoint_url, self.region, self.user_pool_id, provider, subject)
         if linked is not None:
-            return linked, self.web_client_id
+            return linked, client_id
         event = pre_sign_up_event(
             user_pool_id=self.user_pool_id,
             username=federated,
-            client_id=self.web_client_id,
+            client_id=client_id,
             user_attributes=attributes,
             region=self.region,
         )
@@ -282,7 +290,7 @@ class LocalHostedLogin:
         ):
             if self.first_login_after_link_fails:
                 return f"Already found an entry for username {federated}"
-            return self._sign_in(provider, details, claims)
+            return self._sign_in(provider, details, claims, client_id)
         identities = [
             {
                 "userId": subject,
@@ -300,7 +308,7 @@ class LocalHostedLogin:
             UserAttributes=[{"Name": k, "Value": v} for k, v in attributes.items()]
             + [{"Name": "identities", "Value": json.dumps(identities)}],
         )
-        return federated, self.web_client_id
+        return federated, client_id
 
     def _user(self, username: str) -> dict[str, Any] | None:
         try:
@@ -369,7 +377,7 @@ class LocalHostedLogin:
         return jwt.encode({"alg": "RS256", "kid": self.key.kid}, claims, self.key)
 
     def token(self, form: dict[str, str]) -> Answer:
-        if form.get("client_id") != self.web_client_id:
+        if self._client(form.get("client_id") or "x") is None:
             return json_answer(400, {"error": "invalid_client"})
         if form.get("grant_type") != "authorization_code":
             return json_answer(400, {"error": "unsupported_grant_type"})
@@ -377,6 +385,7 @@ class LocalHostedLogin:
             grant = self._codes.pop(form.get("code", ""), None)
         if (
             grant is None
+            or grant["client_id"] != form.get("client_id")
             or grant["expires"] < time.time()
             or grant["redirect_uri"] != form.get("redirect_uri")
         ):

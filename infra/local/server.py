@@ -30,7 +30,10 @@ from infra.local.identity_provider import Client, LocalIdentityProvider
 from infra.local.outbox import read_outbox
 from infra.local.sandboxes import Sandboxes
 from infra.local.smp_sandbox import SmpSandbox
+from infra.local.tenants import RESPONSES as TENANT_RESPONSES
+from infra.local.tenants import LocalTenants, TenantNotSetUp
 from infra.platform import BRIDGE, PLATFORM, function
+from infra.tenants import TenantFileError, load_tenants, tenants_dir
 
 # The local access point every registration publishes (no AS4 server answers there; the SMP
 # sandbox only checks the shape). ACCESS_POINT_URL / ACCESS_POINT_CERTIFICATE override them.
@@ -101,14 +104,23 @@ class Platform:
             endpoint_url=resources.endpoint_url,
             region=resources.region,
             user_pool_id=resources.user_pool_id,
-            web_client_id=resources.web_client_id,
             idp=self.identity_provider,
             trigger=self.functions[_trigger_function()].invoke,
         )
         self.authorizer = CognitoAuthorizer(
             jwks_url=self.hosted_login.jwks_url,
             issuer=f"https://cognito-idp.{resources.region}.amazonaws.com/{resources.user_pool_id}",
-            audiences=(resources.api_client_id, resources.web_client_id),
+            audiences=[resources.api_client_id, resources.web_client_id],
+        )
+        self.tenants = LocalTenants(
+            cognito=self.hosted_login.cognito,
+            user_pool_id=resources.user_pool_id,
+            public_url=public_url,
+            server_url=server_url,
+            idp=self.identity_provider,
+            provisioner=self.functions["tenant-provisioner"].invoke,
+            audiences=self.authorizer.audiences,
+            folder=tenants_dir(),
         )
         self._mails_seen = 0
         self._mail_lock = threading.Lock()
@@ -166,17 +178,40 @@ class Platform:
     def _local(
         self, method: str, path: str, raw_path: str, headers: list[tuple[str, str]], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
-        """What only the local run serves: the outbox, the outage switch, the local identity
-        provider and the stand-in of Cognito's hosted login."""
-        if path == "/_local/outbox" and method == "GET":
-            return 200, dict(GATEWAY_JSON), json.dumps(read_outbox(self.resources.endpoint_url)).encode()
-        if path == "/_local/outages" and method == "POST":
-            return self._outages(body)
+        """What only the local run serves: the outbox, the outage switch, the tenant folder's
+        reload (and the tenant provisioner's response URL), the local identity provider and the
+        stand-in of Cognito's hosted login."""
+        own = {
+            ("GET", "/_local/outbox"): lambda: (
+                200,
+                dict(GATEWAY_JSON),
+                json.dumps(read_outbox(self.resources.endpoint_url)).encode(),
+            ),
+            ("POST", "/_local/outages"): lambda: self._outages(body),
+            ("POST", "/_local/tenants/reload"): self._reload_tenants,
+        }
+        if (method, path) in own:
+            return own[(method, path)]()
+        if path.startswith(f"{TENANT_RESPONSES}/") and method == "PUT":
+            self.tenants.answer(path.rpartition("/")[2], body)
+            return 200, {}, b""
         if path.startswith(f"{IDENTITY_PROVIDER}/"):
             return self.identity_provider.handle(method, raw_path, dict(headers), body)
         if path.startswith(f"{HOSTED_LOGIN}/"):
             return self.hosted_login.handle(method, raw_path, body)
         return _gateway_error(404, "not_found", "There is no such route.")
+
+    def _reload_tenants(self) -> tuple[int, dict[str, str], bytes]:
+        """The tenant folder again, as a deploy of the tenants' stacks would make it."""
+        try:
+            served = self.tenants.load()
+        except TenantFileError as problem:
+            return _gateway_error(422, "invalid_tenant_file", str(problem))
+        except TenantNotSetUp as problem:
+            return _gateway_error(409, "tenant_not_set_up", str(problem))
+        for tenant in served:
+            print(f"[tenant] {tenant['tenant']}: {tenant['login_url']}", flush=True)
+        return 200, dict(GATEWAY_JSON), json.dumps(served).encode()
 
     def _outages(self, body: bytes) -> tuple[int, dict[str, str], bytes]:
         """``{"sqs": true}`` takes SQS down (503) until ``{"sqs": false}``: an AWS outage, to
@@ -307,6 +342,7 @@ class LocalServer:
     ) -> None:
         for name, default in (("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local")):
             os.environ.setdefault(name, default)
+        load_tenants(tenants_dir())  # a bad tenant file stops the start at once (TenantFileError)
         self.emulator = None if endpoint_url else LocalAws().start()
         endpoint = endpoint_url or self.emulator.endpoint_url  # type: ignore[union-attr]
         self.httpd = _HttpServer((host, port), BaseHTTPRequestHandler)
@@ -333,6 +369,7 @@ class LocalServer:
         )
         self.httpd.RequestHandlerClass = make_handler(self.platform)
         self._thread: threading.Thread | None = None
+        self.tenants: list[dict[str, str]] = []  # the tenants served (set up at start)
         self.background = self._background(quiet=quiet)
 
     @property
@@ -379,6 +416,12 @@ class LocalServer:
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name="local-api"
         )
         self._thread.start()
+        try:
+            # Over HTTP: the tenant provisioner answers at a response URL of this server.
+            self.tenants = self.platform.tenants.load()
+        except Exception:
+            self.stop()
+            raise
         self.background.start()
         return self
 

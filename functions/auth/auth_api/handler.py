@@ -49,6 +49,7 @@ from onboarding.adapters.repositories.idempotency import IdempotencyRepository
 from onboarding.adapters.repositories.logins import LoginRepository
 from onboarding.adapters.repositories.organisations import OrganisationRepository
 from onboarding.adapters.repositories.signups import SignupRepository
+from onboarding.adapters.repositories.tenants import TenantRepository
 from onboarding.adapters.repositories.users import UserRepository
 from onboarding.domain.models import User
 from onboarding.domain.ports import Tokens
@@ -82,16 +83,19 @@ def service() -> AuthService:
             settings.identity.api_client_id,
             other_client_ids=(settings.identity.web_client_id or "",),
         ),
+        logins=LoginRepository(table),
     )
 
 
 @lru_cache(maxsize=1)
 def federated_login() -> FederatedLogin:
     settings = get_settings()
+    table = Table(settings.table.name)
     return FederatedLogin(
         settings=settings,
-        logins=LoginRepository(Table(settings.table.name)),
+        logins=LoginRepository(table),
         hosted=lru_cache(maxsize=1)(lambda: CognitoHostedLogin(settings)),
+        tenants=TenantRepository(table),
     )
 
 
@@ -104,6 +108,7 @@ def _user(*, require_current_terms: bool = True) -> User:
     caller = caller_from_event(app.current_event)
     return service().current_user(
         caller.username,
+        client_id=caller.client_id,
         require_current_terms=require_current_terms,
         on_found=lambda user: speak(app, user.language),
     )
@@ -314,6 +319,20 @@ def login(
     provider: Annotated[str, Path(min_length=1, max_length=32)], login_hint: LoginHint = None
 ) -> Response[str]:
     return _redirect(federated_login().start(provider, login_hint=login_hint, browser=_browser_binding()))
+
+
+@app.get(
+    "/t/<tenant>/login",
+    tags=AUTH_TAG,
+    summary="A restricted tenant's login: straight to its own identity provider (with PKCE)",
+    responses=documented(302, None, 404, 422, 503, description="To the tenant's identity provider"),
+)
+def tenant_login(
+    tenant: Annotated[str, Path(min_length=1, max_length=64)], login_hint: LoginHint = None
+) -> Response[str]:
+    return _redirect(
+        federated_login().start_tenant(tenant, login_hint=login_hint, browser=_browser_binding())
+    )
 
 
 @app.get(

@@ -1,6 +1,7 @@
 """Federated login as the app sees it: which providers there are, the start of a login (to the
-user pool's hosted login with PKCE, state and nonce), its callback (code exchange, ID token
-checks, a one-time session code for the app) and the exchange of that code for the tokens.
+user pool's hosted login with PKCE, state and nonce; for a restricted tenant, through its own
+app client straight to its own IdP), its callback (code exchange, ID token checks, a one-time
+session code for the app) and the exchange of that code for the tokens.
 
 Nothing here knows of HTTP; the handler turns the results into redirects and cookies.
 
@@ -26,10 +27,11 @@ from datetime import datetime, timedelta
 
 from onboarding.domain import errors
 from onboarding.domain.errors import IdentityUnavailable, LoginRejected, TokenInvalid
-from onboarding.domain.linking import BUILT_IN, SIGN_IN_REFUSED, Provider
+from onboarding.domain.linking import BUILT_IN, SIGN_IN_REFUSED, Provider, tenant_provider
 from onboarding.domain.models import LoginAttempt
-from onboarding.domain.ports import HostedLogin, Logins, Tokens
+from onboarding.domain.ports import HostedLogin, Logins, Tenants, Tokens
 from onboarding.domain.rules import new_token, now, pkce_challenge, token_hash
+from onboarding.domain.tenancy import SLUG_PATTERN
 from onboarding.observability import logger, metrics
 from onboarding.settings import Settings
 
@@ -66,6 +68,7 @@ class FederatedLogin:
     settings: Settings
     logins: Logins
     hosted: Callable[[], HostedLogin]  # built on first use: only login routes need it
+    tenants: Tenants
     clock: Callable[[], datetime] = field(default=now)
 
     @property
@@ -92,6 +95,31 @@ class FederatedLogin:
         provider = next((p for p in self.offered() if p.id == provider_id), None)
         if provider is None:
             raise errors.UnknownProvider
+        return self._begin(provider, None, login_hint=login_hint, browser=browser, retried=retried)
+
+    def start_tenant(
+        self, slug: str, *, login_hint: str | None, browser: str | None, retried: bool = False
+    ) -> Redirect:
+        """A login of a restricted tenant's people: through the tenant's own app client, whose
+        only provider is the tenant's IdP. ``TenantNotFound``."""
+        known = self.settings.identity.hosted_domain and re.fullmatch(SLUG_PATTERN, slug)
+        tenant = self.tenants.get(slug) if known else None
+        if tenant is None:
+            raise errors.TenantNotFound
+        provider = tenant_provider(tenant)
+        return self._begin(
+            provider, tenant.client_id, login_hint=login_hint, browser=browser, retried=retried
+        )
+
+    def _begin(
+        self,
+        provider: Provider,
+        client_id: str | None,
+        *,
+        login_hint: str | None,
+        browser: str | None,
+        retried: bool,
+    ) -> Redirect:
         binding = browser if browser and _RANDOM.fullmatch(browser) else new_token()
         state, nonce, verifier = new_token(), new_token(), secrets.token_urlsafe(64)
         moment = self.clock()
@@ -103,6 +131,7 @@ class FederatedLogin:
                 code_verifier=verifier,
                 browser_hash=token_hash(binding),
                 login_hint=login_hint,
+                client_id=client_id,
                 retried=retried,
                 created_at=moment,
                 expires_at=moment + timedelta(seconds=self.settings.federation.login_ttl_seconds),
@@ -114,6 +143,7 @@ class FederatedLogin:
             nonce=nonce,
             code_challenge=pkce_challenge(verifier),
             login_hint=login_hint,
+            client_id=client_id,
         )
         return Redirect(location, browser=binding)
 
@@ -134,16 +164,21 @@ class FederatedLogin:
             if LINKING_GOTCHA in error_description and not attempt.retried:
                 logger.info("first login after linking failed as Cognito does; starting it once more")
                 metrics.add_metric(name="FederatedLoginRetried", unit="Count", value=1)
-                return self.start(
-                    attempt.provider, login_hint=attempt.login_hint, browser=browser, retried=True
-                )
+                again = self.start_tenant if attempt.client_id else self.start
+                return again(attempt.provider, login_hint=attempt.login_hint, browser=browser, retried=True)
             code_for_app = app_error_code(error, error_description)
             logger.info("login ended with an error", extra={"error": error[:64], "app_code": code_for_app})
             return Redirect(f"{self.app_url}#error={code_for_app}")
         if not code or len(code) > 2048:
             raise errors.LoginCodeRejected
-        tokens = self._exchange(code, attempt.code_verifier)
+        tokens = self._exchange(code, attempt.code_verifier, attempt.client_id)
         self._check(tokens, attempt)
+        if attempt.client_id and tokens.refresh_token:
+            # A tenant's refresh token works only at its client: note which, for the refresh.
+            days = self.settings.federation.refresh_token_days
+            self.logins.remember_client(
+                tokens.refresh_token, attempt.client_id, self.clock() + timedelta(days=days)
+            )
         session = new_token()
         self.logins.keep_session(
             session, tokens, self.clock() + timedelta(seconds=self.settings.federation.session_ttl_seconds)
@@ -165,9 +200,9 @@ class FederatedLogin:
             raise errors.InvalidState
         return attempt
 
-    def _exchange(self, code: str, verifier: str) -> Tokens:
+    def _exchange(self, code: str, verifier: str, client_id: str | None) -> Tokens:
         try:
-            return self.hosted().exchange(code, verifier)
+            return self.hosted().exchange(code, verifier, client_id)
         except LoginRejected as exc:
             logger.info("the user pool refused the login's code", extra={"reason": str(exc)})
             raise errors.LoginCodeRejected from exc
@@ -177,7 +212,7 @@ class FederatedLogin:
 
     def _check(self, tokens: Tokens, attempt: LoginAttempt) -> None:
         try:
-            claims = self.hosted().verify(tokens.id_token)
+            claims = self.hosted().verify(tokens.id_token, attempt.client_id)
         except TokenInvalid as exc:
             logger.warning("a login's ID token failed a check", extra={"check": str(exc)})
             raise errors.IdTokenRejected from exc

@@ -13,9 +13,22 @@ from typing import Any
 
 from onboarding.accounts import signed_in_user
 from onboarding.domain import errors
-from onboarding.domain.errors import IdentityUnavailable, LoginRejected, MailNotSent, RateLimited, SignupRace
-from onboarding.domain.linking import account_id
-from onboarding.domain.mail import Mail, account_exists_mail, activation_mail, confirmation_mail
+from onboarding.domain.errors import (
+    IdentityUnavailable,
+    LoginRefused,
+    LoginRejected,
+    MailNotSent,
+    RateLimited,
+    SignupRace,
+)
+from onboarding.domain.linking import DomainPolicy, account_id
+from onboarding.domain.mail import (
+    Mail,
+    account_exists_mail,
+    activation_mail,
+    confirmation_mail,
+    tenant_login_mail,
+)
 from onboarding.domain.models import (
     DEFAULT_LANGUAGE,
     Environment,
@@ -31,6 +44,7 @@ from onboarding.domain.organisations import Organisation
 from onboarding.domain.ports import (
     Environments,
     Identity,
+    Logins,
     Mailer,
     Organisations,
     RateLimit,
@@ -45,6 +59,7 @@ from onboarding.domain.rules import (
     password_problem,
     token_hash,
 )
+from onboarding.domain.tenancy import login_path
 from onboarding.observability import logger, metrics
 from onboarding.settings import Settings
 
@@ -76,6 +91,7 @@ class AuthService:
     organisations: Organisations
     mailer: Mailer
     identity: Identity
+    logins: Logins  # which app client issued a tenant login's refresh token
     clock: Callable[[], datetime] = field(default=now)
 
     # --- Sign-up and activation -----------------------------------------------------------
@@ -86,7 +102,8 @@ class AuthService:
         ]
 
     def sign_up(self, email: str, language: Language, request: RequestInfo) -> str:
-        """Send an activation link, or, to an address with an account, a reminder to log in.
+        """Send an activation link; to an address with an account, a reminder to log in; to an
+        address of a domain that a tenant restricts to its own IdP, the tenant's login URL.
 
         Every path makes the same three AWS calls (read, counted write, mail), so neither the
         answer nor its timing tells whether the address has an account. The answer is in
@@ -112,11 +129,18 @@ class AuthService:
     def _send_link(self, email: str, language: Language | None, request: RequestInfo) -> None:
         canonical = canonical_email(email)
         moment = self.clock()
-        previous, account = self.signups.load(canonical)
+        previous, account, owner = self.signups.load(canonical)
         limits = self._limits(canonical, request)
         language = language or (previous.language if previous else DEFAULT_LANGUAGE)
         try:
-            if account is not None:
+            if owner is not None:
+                # No account of its own: the tenant's IdP is its people's one way in.
+                self.signups.count(limits, moment)
+                self._deliver(
+                    tenant_login_mail(email, language, self._tenant_login_url(owner)),
+                    undo=lambda: self.signups.uncount(limits, moment),
+                )
+            elif account is not None:
                 self.signups.count(limits, moment)
                 self._deliver(
                     account_exists_mail(email, language, self.settings.public_url),
@@ -146,6 +170,9 @@ class AuthService:
         except SignupRace:
             logger.info("concurrent sign-up for the same address; the other one stands")
 
+    def _tenant_login_url(self, owner: DomainPolicy) -> str:
+        return f"{self.settings.public_url}{login_path(owner.provider_id)}"
+
     def _deliver(self, mail: Mail, undo: Callable[[], None]) -> None:
         try:
             self.mailer.send(mail)
@@ -168,8 +195,19 @@ class AuthService:
         return signup
 
     def check_activation(self, token: str) -> Signup:
-        """What a link is for, without using it (the page shows the email before the form)."""
-        return self._open_signup(token)
+        """What a link is for, without using it (the page shows the email before the form).
+        ``LoginMethodNotAllowed`` for a link sent before the address's domain was restricted
+        to its tenant's IdP."""
+        signup = self._open_signup(token)
+        self._refuse_restricted(signup)
+        return signup
+
+    def _refuse_restricted(self, signup: Signup) -> None:
+        """A link sent before the address's domain was restricted to its tenant's IdP no
+        longer makes an account: the tenant's login is the way in."""
+        _, _, owner = self.signups.load(signup.email_canonical)
+        if owner is not None:
+            raise errors.LoginMethodNotAllowed.through(login_path(owner.provider_id))
 
     def complete_activation(
         self,
@@ -194,6 +232,7 @@ class AuthService:
         if problem:
             raise errors.InvalidInput("body.password", problem.en, problem.nl, code="weak_password")
         signup = self._ensure_open(found)
+        self._refuse_restricted(signup)
         moment = self.clock()
         terms = TermsAcceptance(version=terms_version, accepted_at=moment)
         user = User(
@@ -240,36 +279,40 @@ class AuthService:
 
     # --- Login ----------------------------------------------------------------------------
     def login(self, login: str, password: str) -> Tokens:
+        """Tokens for a username (or email) and password. A restricted tenant's people are
+        refused before any password is checked (as the user pool's PreAuthentication does)."""
         is_email = "@" in login
         account = self.users.find_login(canonical_email(login) if is_email else login, is_email=is_email)
-        # An unknown login still asks Cognito (for a name that cannot exist), so that the
-        # answer and its timing are those of a wrong password.
+        # An unknown login still reads an account and asks Cognito (for a name that cannot
+        # exist), so that the answer and its timing are those of a wrong password.
         cognito_username = account.user_id if account else f"unknown-{uuid.uuid4()}"
+        user = self.users.get(cognito_username)
+        if user is not None and user.login_restriction is not None:
+            raise errors.LoginMethodNotAllowed.through(login_path(user.login_restriction.tenant))
         try:
-            tokens = self.identity.authenticate(cognito_username, password)
+            return self.identity.authenticate(cognito_username, password)
         except LoginRejected as exc:
             raise errors.InvalidCredentials from exc
+        except LoginRefused as exc:  # restricted meanwhile: the pool's trigger said no
+            raise errors.LoginMethodNotAllowed from exc
         except IdentityUnavailable as exc:
             raise errors.IdentityServiceUnavailable from exc
-        assert account is not None
-        environment = self.environments.get(account.environment_id)
-        if environment is not None and environment.restricted_to_idp:
-            self.identity.sign_out(cognito_username)
-            raise errors.LoginMethodNotAllowed
-        return tokens
 
     def refresh(self, refresh_token: str) -> Tokens:
+        """New tokens at the app client that issued the refresh token, for an account that may
+        still get them there (a restricted tenant's people only at the tenant's client)."""
+        issuer = self.logins.client_of(refresh_token)
         try:
-            tokens = self.identity.refresh(refresh_token)
-        except LoginRejected as exc:
+            tokens = self.identity.refresh(refresh_token, issuer)
+        except (LoginRejected, LoginRefused) as exc:
             raise errors.InvalidRefreshToken from exc
         except IdentityUnavailable as exc:
             raise errors.IdentityServiceUnavailable from exc
-        user = self.users.get(account_id(str(tokens.claims().get("cognito:username", ""))))
-        if user is not None:
-            environment = self.environments.get(user.environment_id)
-            if environment is not None and environment.restricted_to_idp and "email" in user.identities:
-                raise errors.InvalidRefreshToken
+        claims = tokens.claims()
+        user = self.users.get(account_id(str(claims.get("cognito:username", ""))))
+        restriction = user.login_restriction if user is not None else None
+        if restriction is not None and not restriction.allows(str(claims.get("aud", ""))):
+            raise errors.InvalidRefreshToken
         return tokens
 
     # --- The signed-in user ---------------------------------------------------------------
@@ -277,14 +320,17 @@ class AuthService:
         self,
         cognito_username: str,
         *,
+        client_id: str | None = None,
         require_current_terms: bool = True,
         on_found: Callable[[User], None] | None = None,
     ) -> User:
-        """The caller's account, with the terms this service accepts checked (the same
-        settings decide the gate and ``accept_terms``)."""
+        """The caller's account (its login policy checked against the token's ``client_id``),
+        with the terms this service accepts checked (the same settings decide the gate and
+        ``accept_terms``)."""
         return signed_in_user(
             self.users,
             cognito_username,
+            client_id=client_id,
             terms_version=self.settings.terms.version,
             require_current_terms=require_current_terms,
             on_found=on_found,

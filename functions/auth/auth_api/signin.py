@@ -1,6 +1,8 @@
 """The user pool's triggers, as logic: what a first federated sign-in does (link, a new
-account, or refuse; ``onboarding.domain.linking`` decides) and the check before any token is
-issued. Nothing here knows of trigger events; ``triggers`` adapts them.
+account, or refuse; ``onboarding.domain.linking`` decides), the check before a password login,
+and the check before any token is issued (``onboarding.domain.tenancy``: a tenant's people get
+tokens only through its own app client). Nothing here knows of trigger events; ``triggers``
+adapts them.
 
 Cognito retries a trigger that fails or takes longer than 5 seconds, so every step is
 idempotent: the identity's item is written in the same transaction as what the sign-in does,
@@ -23,12 +25,16 @@ from onboarding.domain.linking import (
     Outcome,
     Provider,
     account_id,
+    address,
     decide,
     parse_username,
+    split_username,
+    tenant_provider,
 )
 from onboarding.domain.models import DEFAULT_LANGUAGE, Environment, FederatedIdentity, Role, User
-from onboarding.domain.ports import FederatedIdentities, IdentityLinks, Users
-from onboarding.domain.rules import now
+from onboarding.domain.ports import FederatedIdentities, IdentityLinks, SignInFacts, Users
+from onboarding.domain.rules import canonical_email, now
+from onboarding.domain.tenancy import slug_of_provider
 from onboarding.observability import logger, metrics
 
 
@@ -46,17 +52,12 @@ class FederatedSignIns:
         """A first sign-in through a provider (``username`` is ``<provider>_<subject>``).
         Returns what was decided (None for a retry of an earlier sign-in). ``SignInRefused``;
         ``IdentityUnavailable`` if the link cannot be made now."""
-        parsed = parse_username(username, self.providers)
-        if parsed is None:
-            logger.warning("sign-in through a provider this platform does not know")
-            raise errors.SignInRefused
-        provider, subject = parsed
+        provider, subject, facts = self._facts(username, canonical_email(address(attributes)))
         sign_in = FederatedSignIn(provider, subject, attributes)
-        known, existing, policy = self.identities.find(provider.id, subject, sign_in.email_canonical)
-        if known is not None:
-            self._repeat(user_pool_id, provider, known)
+        if facts.identity is not None:
+            self._repeat(user_pool_id, provider, facts.identity)
             return None
-        decision = decide(sign_in, existing, policy)
+        decision = decide(sign_in, facts.existing, facts.policy)
         logger.info(
             "first sign-in through a provider",
             extra={"provider": provider.id, "outcome": decision.outcome.value, "reason": decision.reason},
@@ -65,11 +66,30 @@ class FederatedSignIns:
             self._carry_out(user_pool_id, username, sign_in, decision)
         except errors.AddressTaken:
             # Another first sign-in with this address won the race: decide again, once.
-            known, existing, policy = self.identities.find(provider.id, subject, sign_in.email_canonical)
-            decision = decide(sign_in, existing, policy)
+            _, _, facts = self._facts(username, sign_in.email_canonical)
+            decision = decide(sign_in, facts.existing, facts.policy)
             self._carry_out(user_pool_id, username, sign_in, decision)
         metrics.add_metric(name=f"FederatedSignIn_{decision.outcome.value}", unit="Count", value=1)
         return decision
+
+    def _facts(self, username: str, email_canonical: str) -> tuple[Provider, str, SignInFacts]:
+        """The provider of a federated user name, its subject, and what the sign-in decides
+        on (one read). A tenant's IdP (``tenant-<slug>_<subject>``) is known by its tenant's
+        record, read with the rest; a provider nobody configured is refused."""
+        parts = split_username(username)
+        slug = slug_of_provider(parts[0]) if parts else None
+        if parts is not None and slug is not None:
+            facts = self.identities.find(slug, parts[1], email_canonical, tenant=slug)
+            if facts.tenant is not None and facts.tenant.provider_name.lower() == parts[0].lower():
+                return tenant_provider(facts.tenant), parts[1], facts
+            logger.warning("sign-in through the IdP of a tenant that is not (or no longer) configured")
+            raise errors.SignInRefused
+        parsed = parse_username(username, self.providers)
+        if parsed is None:
+            logger.warning("sign-in through a provider this platform does not know")
+            raise errors.SignInRefused
+        provider, subject = parsed
+        return provider, subject, self.identities.find(provider.id, subject, email_canonical)
 
     def _carry_out(
         self, user_pool_id: str, username: str, sign_in: FederatedSignIn, decision: Decision
@@ -87,8 +107,9 @@ class FederatedSignIns:
                 how="linked",
                 at=moment,
             )
+            restriction = provider.tenant.restriction if provider.tenant else None
             with contextlib.suppress(errors.IdentityTaken):  # a concurrent attempt recorded it
-                self.identities.link(identity)  # (the Cognito link below is idempotent)
+                self.identities.link(identity, restriction=restriction)  # (the Cognito link is idempotent)
             self.links.link(user_pool_id, identity.user_id, provider.cognito_name, sign_in.subject)
             return
         user, environment = self._new_account(username, sign_in, decision, moment)
@@ -108,8 +129,12 @@ class FederatedSignIns:
         username: str, sign_in: FederatedSignIn, decision: Decision, moment: datetime
     ) -> tuple[User, Environment | None]:
         """The account of a first sign-in: in its own new environment (as its admin), or, for
-        a tenant's IdP, a member of the tenant's environment. No terms yet: the API asks."""
+        a tenant's IdP, in the tenant's environment (its admin if the tenant names the address
+        among its first admins, else a member), restricted to the tenant's login. No terms yet:
+        the API asks."""
         joins = decision.environment_id
+        tenant = sign_in.provider.tenant
+        admin = not joins or (tenant is not None and sign_in.email_canonical in tenant.admins)
         user = User(
             id=account_id(username),
             username=username,
@@ -118,9 +143,10 @@ class FederatedSignIns:
             name=sign_in.name,
             language=DEFAULT_LANGUAGE,
             environment_id=joins or str(uuid.uuid4()),
-            role=Role.MEMBER if joins else Role.ADMIN,
+            role=Role.ADMIN if admin else Role.MEMBER,
             terms=None,
             identities=[sign_in.provider.id],
+            login_restriction=tenant.restriction if tenant else None,
             created_at=moment,
             updated_at=moment,
         )
@@ -139,11 +165,25 @@ class FederatedSignIns:
         if known.how == "linked":
             self.links.link(user_pool_id, known.user_id, provider.cognito_name, known.subject)
 
-    def before_tokens(self, username: str) -> None:
+    def before_tokens(self, username: str, client_id: str | None) -> None:
         """Before Cognito issues tokens (every sign-in and every refresh): only logins with an
-        account on the platform get tokens. ``SignInRefused``."""
+        account on the platform get tokens, and a restricted tenant's people only for its own
+        app client. ``SignInRefused``."""
         try:
-            signed_in_user(self.users, username, terms_version="", require_current_terms=False)
+            signed_in_user(
+                self.users, username, client_id=client_id, terms_version="", require_current_terms=False
+            )
         except errors.Unauthorized as exc:
             logger.warning("tokens refused: the login has no account")
             raise errors.SignInRefused from exc
+        except errors.LoginMethodNotAllowed as exc:
+            logger.info("tokens refused: the account logs in only through its tenant's IdP")
+            raise errors.SignInRefused from exc
+
+    def before_password_login(self, username: str) -> None:
+        """Before Cognito checks a password: a restricted tenant's people never log in with
+        one (their tenant's IdP is the only way in). ``SignInRefused``."""
+        user = self.users.get(account_id(username))
+        if user is not None and user.login_restriction is not None:
+            logger.info("password login refused: the account logs in only through its tenant's IdP")
+            raise errors.SignInRefused

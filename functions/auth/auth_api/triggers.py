@@ -50,7 +50,10 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
         # Self sign-up is off in the pool (the API runs activation and terms); refuse anyway.
         raise SignInStopped(SIGN_IN_REFUSED)
     elif source.startswith("TokenGeneration_"):
-        sign_ins().before_tokens(str(event["userName"]))
+        client_id = (event.get("callerContext") or {}).get("clientId")
+        sign_ins().before_tokens(str(event["userName"]), str(client_id) if client_id else None)
+    elif source == "PreAuthentication_Authentication":
+        sign_ins().before_password_login(str(event["userName"]))
     # PreSignUp_AdminCreateUser: activation wrote the account before it created the login.
     return event
 

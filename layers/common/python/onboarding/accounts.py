@@ -1,4 +1,5 @@
-"""What every signed-in route needs first: the caller's account, with the terms checked."""
+"""What every signed-in route needs first: the caller's account, with its login policy and
+the terms checked."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from onboarding.domain import errors
 from onboarding.domain.linking import account_id
 from onboarding.domain.models import Role, User
 from onboarding.domain.ports import Users
+from onboarding.domain.tenancy import login_path
 from onboarding.settings import get_settings
 from onboarding.web.caller import Caller, caller_from_event
 from onboarding.web.language import speak
@@ -21,21 +23,28 @@ def signed_in_user(
     users: Users,
     cognito_username: str,
     *,
+    client_id: str | None,
     terms_version: str,
     require_current_terms: bool = True,
     on_found: Callable[[User], None] | None = None,
 ) -> User:
     """The account behind a verified token (401 without one; a manual account's id is its
     Cognito user name, a federated one's is its user name lower-cased, see
-    ``linking.account_id``). Until a user has accepted the current terms only a few routes let
-    them through (``require_current_terms=False``). ``on_found`` sees the account before the
-    terms are checked: the web edge takes the user's language from it, so that even that
-    refusal speaks it."""
+    ``linking.account_id``), if the token's app client (``client_id``: an ID token's ``aud``)
+    may sign in to it: a restricted tenant's people only through the tenant's own client (403
+    ``login_method_not_allowed``; so a token minted before the restriction stops working).
+    Until a user has accepted the current terms only a few routes let them through
+    (``require_current_terms=False``). ``on_found`` sees the account before the terms are
+    checked: the web edge takes the user's language from it, so that even that refusal speaks
+    it."""
     user = users.get(account_id(cognito_username))
     if user is None:
         raise errors.NoAccount
     if on_found is not None:
         on_found(user)
+    restriction = user.login_restriction
+    if restriction is not None and not restriction.allows(client_id):
+        raise errors.LoginMethodNotAllowed.through(login_path(restriction.tenant))
     if require_current_terms and not user.has_accepted(terms_version):
         raise errors.TermsNotAccepted
     return user
@@ -60,9 +69,11 @@ class SignedIn:
         return caller_from_event(self.app.current_event)
 
     def user(self) -> User:
+        caller = self.caller()
         return signed_in_user(
             self.users(),
-            self.caller().username,
+            caller.username,
+            client_id=caller.client_id,
             terms_version=get_settings().terms.version,
             on_found=lambda user: speak(self.app, user.language),
         )

@@ -68,6 +68,9 @@ class FederationSettings(Part):
     )
     login_ttl_seconds: int = Field(default=600, description="How long a started login may take")
     session_ttl_seconds: int = Field(default=60, description="How long a #session code is valid")
+    refresh_token_days: int = Field(
+        default=30, description="How long the user pool's refresh tokens live (its app clients' setting)"
+    )
 
     @field_validator("providers", mode="before")
     @classmethod

@@ -33,11 +33,16 @@ REVIEW_INDEX_SORT_KEY = "requested_at"
 OUTBOX_INDEX = "by_outbox"
 OUTBOX_INDEX_KEY = "outbox"
 OUTBOX_INDEX_SORT_KEY = "outbox_due"
+# Users by the domain of their address: whom a tenant restricted to its own IdP restricts
+# (read by the tenant provisioner only, never on a request path). See ``repositories/users.py``.
+EMAIL_DOMAIN_INDEX = "by_email_domain"
+EMAIL_DOMAIN_INDEX_KEY = "email_domain"
 # (name, partition key, sort key) of every global secondary index.
 INDEXES: tuple[tuple[str, str, str | None], ...] = (
     (TOKEN_INDEX, TOKEN_INDEX_KEY, None),
     (REVIEW_INDEX, REVIEW_INDEX_KEY, REVIEW_INDEX_SORT_KEY),
     (OUTBOX_INDEX, OUTBOX_INDEX_KEY, OUTBOX_INDEX_SORT_KEY),
+    (EMAIL_DOMAIN_INDEX, EMAIL_DOMAIN_INDEX_KEY, None),
 )
 
 NOT_EXISTS = "attribute_not_exists(pk)"

@@ -34,13 +34,21 @@ class CognitoHostedLogin:
         self.keys = _keys(identity.keys_url(settings.region))
 
     def authorize_url(
-        self, *, provider: Provider, state: str, nonce: str, code_challenge: str, login_hint: str | None
+        self,
+        *,
+        provider: Provider,
+        state: str,
+        nonce: str,
+        code_challenge: str,
+        login_hint: str | None,
+        client_id: str | None = None,
     ) -> str:
         """``identity_provider`` routes straight to the provider (no Cognito page); Cognito
-        passes ``login_hint`` on to Google and OIDC providers."""
+        passes ``login_hint`` on to Google and OIDC providers. ``client_id``: a tenant's own app
+        client (which offers only the tenant's IdP), else the hosted login's."""
         query = {
             "response_type": "code",
-            "client_id": self.client_id,
+            "client_id": client_id or self.client_id,
             "redirect_uri": self.redirect_uri,
             "identity_provider": provider.cognito_name,
             "scope": SCOPES,
@@ -53,12 +61,12 @@ class CognitoHostedLogin:
             query["login_hint"] = login_hint
         return f"{self.domain}/oauth2/authorize?{urlencode(query)}"
 
-    def exchange(self, code: str, code_verifier: str) -> Tokens:
+    def exchange(self, code: str, code_verifier: str, client_id: str | None = None) -> Tokens:
         """``LoginRejected`` (bad, used or expired code; wrong verifier) or
         ``IdentityUnavailable``."""
         token = oidc.exchange_code(
             f"{self.domain}/oauth2/token",
-            client_id=self.client_id,
+            client_id=client_id or self.client_id,
             code=code,
             redirect_uri=self.redirect_uri,
             code_verifier=code_verifier,
@@ -70,11 +78,16 @@ class CognitoHostedLogin:
             expires_in=int(token.get("expires_in", 3600)),
         )
 
-    def verify(self, id_token: str) -> dict[str, Any]:
-        """The claims of the pool's ID token for this client: signature against the pool's
-        keys, issuer, audience, expiry, ``token_use``. ``TokenInvalid``."""
+    def verify(self, id_token: str, client_id: str | None = None) -> dict[str, Any]:
+        """The claims of the pool's ID token for the client of the login (``client_id``, else
+        the hosted login's): signature against the pool's keys, issuer, audience, expiry,
+        ``token_use``. ``TokenInvalid``."""
         claims = oidc.verify_id_token(
-            id_token, self.keys, issuer=self.issuer, audience=self.client_id, required=("cognito:username",)
+            id_token,
+            self.keys,
+            issuer=self.issuer,
+            audience=client_id or self.client_id,
+            required=("cognito:username",),
         )
         if claims.get("token_use") != "id":
             raise TokenInvalid("token_use")

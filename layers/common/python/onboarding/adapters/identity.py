@@ -6,7 +6,8 @@ import contextlib
 from typing import Any
 
 from onboarding.adapters import aws
-from onboarding.domain.errors import IdentityUnavailable, LoginRejected
+from onboarding.domain.errors import IdentityUnavailable, LoginRefused, LoginRejected
+from onboarding.domain.linking import SIGN_IN_REFUSED
 from onboarding.domain.ports import Tokens
 
 _REJECTED = {
@@ -66,11 +67,12 @@ class CognitoIdentity:
     def authenticate(self, username: str, password: str) -> Tokens:
         return self._initiate("ADMIN_USER_PASSWORD_AUTH", {"USERNAME": username, "PASSWORD": password})
 
-    def refresh(self, refresh_token: str) -> Tokens:
-        clients = (self.client_id, *self.other_client_ids)
-        for client_id in clients[:-1]:
+    def refresh(self, refresh_token: str, client_id: str | None = None) -> Tokens:
+        """At ``client_id`` if given (it issued the token), else at each known client in turn."""
+        clients = (client_id,) if client_id else (self.client_id, *self.other_client_ids)
+        for candidate in clients[:-1]:
             try:
-                return self._initiate("REFRESH_TOKEN_AUTH", {"REFRESH_TOKEN": refresh_token}, client_id)
+                return self._initiate("REFRESH_TOKEN_AUTH", {"REFRESH_TOKEN": refresh_token}, candidate)
             except LoginRejected:
                 continue  # not this client's token (or not a token at all): try the next client
         return self._initiate("REFRESH_TOKEN_AUTH", {"REFRESH_TOKEN": refresh_token}, clients[-1])
@@ -92,6 +94,10 @@ class CognitoIdentity:
             code = aws.error_code(exc)
             if code in _REJECTED:
                 raise LoginRejected(code) from exc
+            if code == "UserLambdaValidationException" and SIGN_IN_REFUSED in str(exc):
+                # PreAuthentication or PreTokenGeneration said no (a tenant's people log in
+                # only through its own IdP).
+                raise LoginRefused(code) from exc
             raise IdentityUnavailable(code or type(exc).__name__) from exc
         result = response.get("AuthenticationResult")
         if not result:  # a challenge (e.g. NEW_PASSWORD_REQUIRED): not a login this API completes

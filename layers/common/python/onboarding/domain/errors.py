@@ -133,6 +133,17 @@ class LoginMethodNotAllowed(Forbidden):
     message = "Your environment only allows login through its own identity provider."
     message_nl = "Je omgeving staat alleen inloggen via haar eigen identiteitsprovider toe."
 
+    @classmethod
+    def through(cls, login_path: str) -> LoginMethodNotAllowed:
+        """Refused, with where this account's people log in (``/t/{tenant}/login``)."""
+        return cls(
+            f"Your organisation only allows login through its own identity provider: {login_path}",
+            message_nl=(
+                f"Je organisatie staat alleen inloggen via haar eigen identiteitsprovider toe: {login_path}"
+            ),
+            details=[{"field": "login_url", "message": login_path}],
+        )
+
 
 class InvalidSession(Unauthorized):
     code = "invalid_session"
@@ -208,6 +219,12 @@ class UnknownProvider(NotFound):
     code = "unknown_provider"
     message = "There is no such login provider."
     message_nl = "Deze manier van inloggen bestaat niet."
+
+
+class TenantNotFound(NotFound):
+    code = "tenant_not_found"
+    message = "There is no login page of this name."
+    message_nl = "Er is geen inlogpagina met deze naam."
 
 
 class KvkNotFound(NotFound):
@@ -303,6 +320,26 @@ class IdentifiersLockedDuringReview(Conflict):
         "Identificaties kunnen niet worden toegevoegd of verwijderd zolang een medewerker de"
         " activatieaanvraag beoordeelt."
     )
+
+
+class DomainTaken(Conflict):
+    """A tenant claims an email domain that another tenant owns (one owner per domain)."""
+
+    code = "domain_taken"
+
+    def __init__(self, domains: list[str]) -> None:
+        listed = ", ".join(domains)
+        super().__init__(
+            f"These email domains belong to another tenant: {listed}.",
+            message_nl=f"Deze e-maildomeinen horen bij een andere tenant: {listed}.",
+        )
+        self.domains = domains
+
+
+class TenantMoved(Conflict):
+    code = "tenant_environment_fixed"
+    message = "A tenant keeps the environment it restricts: its environment_id cannot change."
+    message_nl = "Een tenant houdt de omgeving die hij afschermt: zijn environment_id kan niet veranderen."
 
 
 class NotPendingReview(Conflict):
@@ -501,6 +538,14 @@ class PortFailure(Exception):
 
 class LoginRejected(PortFailure):
     """Wrong password, unknown user, disabled user, bad refresh token: deliberately one error."""
+
+
+class LoginRefused(PortFailure):
+    """A user pool trigger refused the login (a tenant's people log in only through its IdP)."""
+
+
+class ResponseNotDelivered(PortFailure):
+    """CloudFormation's response URL refused or did not answer (it then times out the stack)."""
 
 
 class IdentityUnavailable(PortFailure):

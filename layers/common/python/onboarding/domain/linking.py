@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from onboarding.domain.rules import canonical_email
+from onboarding.domain.tenancy import TenantLogin
 
 # The user pool attributes the providers' claims are mapped into (the CDK app and the local
 # stand-in of Cognito map them; the PreSignUp trigger reads them from its event).
@@ -47,21 +48,14 @@ class ProviderKind(StrEnum):
 
 
 @dataclass(frozen=True)
-class Tenant:
-    """The tenant a restricted IdP belongs to: its environment and its (DNS-verified) email
-    domains, the only addresses its IdP may vouch for."""
-
-    environment_id: str
-    email_domains: frozenset[str]
-
-
-@dataclass(frozen=True)
 class Provider:
     id: str  # the API's name: /auth/login/{id}, identities[].provider
     kind: ProviderKind
     cognito_name: str  # the IdP's name in the user pool; federated user names are "<name>_<subject>"
     display_name: str
-    tenant: Tenant | None = None
+    # A tenant's own IdP: the tenant, with the environment it restricts and the (verified)
+    # email domains, the only addresses its IdP may vouch for.
+    tenant: TenantLogin | None = None
 
 
 GOOGLE = Provider("google", ProviderKind.GOOGLE, "Google", "Google")
@@ -74,13 +68,28 @@ def built_in(provider_id: str) -> Provider | None:
     return next((p for p in BUILT_IN if p.id == provider_id), None)
 
 
+def tenant_provider(tenant: TenantLogin) -> Provider:
+    """A tenant's own IdP as a provider: its id is the tenant's slug."""
+    return Provider(tenant.slug, ProviderKind.TENANT, tenant.provider_name, tenant.name, tenant)
+
+
+def split_username(username: str) -> tuple[str, str] | None:
+    """The provider's name and the subject of a federated user name (``Google_1234``), or None
+    for a native user. Only the first ``_`` splits: subjects may contain ``_``."""
+    prefix, separator, subject = username.partition("_")
+    if not separator or not prefix or not subject:
+        return None
+    return prefix, subject
+
+
 def parse_username(username: str, providers: tuple[Provider, ...] = BUILT_IN) -> tuple[Provider, str] | None:
     """The provider and subject of a federated user name (``Google_1234``), or None for a
-    native user. The prefix compares case-insensitively (Cognito has been seen to send
-    ``google_1234``), and only the first ``_`` splits: subjects may contain ``_``."""
-    prefix, separator, subject = username.partition("_")
-    if not separator or not subject:
+    native user or another provider. The prefix compares case-insensitively (Cognito has been
+    seen to send ``google_1234``)."""
+    parts = split_username(username)
+    if parts is None:
         return None
+    prefix, subject = parts
     for provider in providers:
         if provider.cognito_name.lower() == prefix.lower():
             return provider, subject
@@ -94,6 +103,15 @@ def account_id(username: str) -> str:
     return username.lower()
 
 
+def address(attributes: Mapping[str, str]) -> str:
+    """The address a provider's mapped attributes give (trimmed), or '' if none usable."""
+    value = (attributes.get(EMAIL) or "").strip()
+    local, at, domain = value.rpartition("@")
+    if not at or not local or "." not in domain or any(c.isspace() for c in value):
+        return ""
+    return value
+
+
 @dataclass(frozen=True)
 class FederatedSignIn:
     provider: Provider
@@ -103,11 +121,7 @@ class FederatedSignIn:
     @property
     def email(self) -> str:
         """The address as the provider gave it (trimmed), or '' if it gave none usable."""
-        value = (self.attributes.get(EMAIL) or "").strip()
-        local, at, domain = value.rpartition("@")
-        if not at or not local or "." not in domain or any(c.isspace() for c in value):
-            return ""
-        return value
+        return address(self.attributes)
 
     @property
     def email_canonical(self) -> str:
@@ -237,7 +251,7 @@ def decide(
     return Decision(Outcome.SEPARATE_ACCOUNT, vouched.reason)
 
 
-def _decide_for_tenant(tenant: Tenant, vouched: Trust, existing: ExistingAccount | None) -> Decision:
+def _decide_for_tenant(tenant: TenantLogin, vouched: Trust, existing: ExistingAccount | None) -> Decision:
     """A tenant's IdP links or creates only within its domains and its environment."""
     if not vouched.vouched:
         return Decision(Outcome.REFUSE, vouched.reason)

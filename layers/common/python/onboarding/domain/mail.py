@@ -94,6 +94,46 @@ _TEXTS: dict[str, dict[Language, dict[str, str]]] = {
             "ignore": "Didn't do this yourself? Contact us right away.",
         },
     },
+    "tenant_login": {
+        "nl": {
+            "subject": "Activeer je omgeving",
+            "intro": "Er is een account aangevraagd met dit e-mailadres. Je organisatie laat je alleen"
+            " inloggen via haar eigen inlogdienst: je hebt geen apart account nodig.",
+            "action": "Log in via je organisatie; de eerste keer maken we je account aan.",
+            "label": "Inloggen via je organisatie",
+            "validity": "",
+            "ignore": "Heb je dit niet aangevraagd? Dan kun je deze e-mail negeren.",
+        },
+        "en": {
+            "subject": "Activate your environment",
+            "intro": "An account was requested with this email address. Your organisation lets you log"
+            " in only through its own login service: you need no separate account.",
+            "action": "Log in through your organisation; the first time, we create your account.",
+            "label": "Log in through your organisation",
+            "validity": "",
+            "ignore": "Didn't ask for this? Then you can ignore this email.",
+        },
+    },
+    "tenant_ready": {
+        "nl": {
+            "subject": "Je omgeving $tenant is klaar",
+            "intro": "Je organisatie $tenant logt voortaan in via haar eigen inlogdienst. Je bent een van"
+            " de beheerders van haar omgeving.",
+            "action": "Log in via je organisatie om organisaties toe te voegen en te activeren.",
+            "label": "Inloggen via je organisatie",
+            "validity": "",
+            "ignore": "Verwachtte je dit niet? Neem dan contact met ons op.",
+        },
+        "en": {
+            "subject": "Your environment $tenant is ready",
+            "intro": "Your organisation $tenant now logs in through its own login service. You are one of"
+            " the admins of its environment.",
+            "action": "Log in through your organisation to add and activate organisations.",
+            "label": "Log in through your organisation",
+            "validity": "",
+            "ignore": "Didn't expect this? Contact us.",
+        },
+    },
 }
 
 _FALLBACK: dict[Language, str] = {
@@ -140,3 +180,13 @@ def account_exists_mail(to: str, language: Language, public_url: str) -> Mail:
 
 def confirmation_mail(to: str, language: Language, public_url: str, username: str) -> Mail:
     return _compose("confirmation", to, language, f"{public_url}/", username=username)
+
+
+def tenant_login_mail(to: str, language: Language, login_url: str) -> Mail:
+    """To a sign-up of an address whose domain a tenant restricts to its own IdP."""
+    return _compose("tenant_login", to, language, login_url)
+
+
+def tenant_ready_mail(to: str, language: Language, login_url: str, tenant: str) -> Mail:
+    """To a restricted tenant's first admins when its login is set up."""
+    return _compose("tenant_ready", to, language, login_url, tenant=tenant)

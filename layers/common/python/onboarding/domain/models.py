@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from onboarding.domain.tenancy import LoginRestriction
+
 Language = Literal["nl", "en"]
 DEFAULT_LANGUAGE: Language = "nl"
 
@@ -66,6 +68,9 @@ class User(BaseModel):
     terms: TermsAcceptance | None = None
     notifications: Notifications = Field(default_factory=Notifications)
     identities: list[str] = Field(default_factory=lambda: ["email"])
+    # Set when the user's environment or address belongs to a tenant restricted to its own
+    # IdP: then only that tenant's app client gets tokens for this account (``tenancy``).
+    login_restriction: LoginRestriction | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -123,6 +128,9 @@ class LoginAttempt(BaseModel):
     code_verifier: str
     browser_hash: str
     login_hint: str | None = None
+    # The app client the login runs through: a tenant's own (``GET /t/{tenant}/login``), or
+    # None for the hosted login's client of Google, Microsoft and Apple.
+    client_id: str | None = None
     retried: bool = False  # a restart after Cognito's "first login after linking" error
     created_at: datetime
     expires_at: datetime

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -29,6 +30,7 @@ from onboarding.domain.models import (
 from onboarding.domain.organisations import Organisation
 from onboarding.domain.peppol import AccessPointEndpoint, BusinessEntity, DocumentType
 from onboarding.domain.registration import RegistrationJob, RegistrationMessage
+from onboarding.domain.tenancy import LoginRestriction, TenantLogin
 
 
 # --- Values that cross the ports ----------------------------------------------------------------
@@ -38,6 +40,18 @@ class AccountRef:
 
     user_id: str
     environment_id: str
+
+
+@dataclass(frozen=True)
+class SignInFacts:
+    """What a first federated sign-in decides on, read together: the identity's own record
+    (a retry), the account that holds the address, the owner of the address's domain, and the
+    tenant whose IdP this is (for a tenant's IdP)."""
+
+    identity: FederatedIdentity | None = None
+    existing: ExistingAccount | None = None
+    policy: DomainPolicy | None = None
+    tenant: TenantLogin | None = None
 
 
 @dataclass(frozen=True)
@@ -146,10 +160,19 @@ class Users(Protocol):
         """Store ``user.terms`` with the evidence of where the acceptance came from."""
         ...
 
+    def with_email_domain(self, domain: str) -> list[User]:
+        """Every user whose address is in ``domain``."""
+        ...
+
+    def restrict_login(self, user_id: str, restriction: LoginRestriction | None, moment: datetime) -> User:
+        """Set (or, with None, lift) the account's login restriction; ``UserNotFound``."""
+        ...
+
 
 class Signups(Protocol):
-    def load(self, email_canonical: str) -> tuple[Signup | None, AccountRef | None]:
-        """The open sign-up and the account of an email, read together."""
+    def load(self, email_canonical: str) -> tuple[Signup | None, AccountRef | None, DomainPolicy | None]:
+        """The open sign-up and the account of an email, and the owner of its domain (a
+        tenant restricted to its own IdP), read together."""
         ...
 
     def find_by_token_hash(self, token_hash: str) -> Signup | None: ...
@@ -190,6 +213,31 @@ class Environments(Protocol):
 
     def credit_entries(self, environment_id: str) -> list[CreditEntry]:
         """The ledger, newest first."""
+        ...
+
+    def member_ids(self, environment_id: str) -> list[str]:
+        """The user ids of the environment's members."""
+        ...
+
+
+class Tenants(Protocol):
+    """Tenants restricted to their own IdP (``adapters.repositories.tenants``)."""
+
+    def get(self, slug: str) -> TenantLogin | None: ...
+    def save(
+        self,
+        tenant: TenantLogin,
+        *,
+        new_environment: Environment | None,
+        released_domains: Iterable[str],
+        moment: datetime,
+    ) -> None:
+        """The tenant, its domains and its environment (restricted to it; ``new_environment``
+        created) at once. ``DomainTaken``, ``EnvironmentNotFound``, ``TenantMoved``."""
+        ...
+
+    def remove(self, tenant: TenantLogin) -> None:
+        """The tenant and the domains it still owns; its environment stays as it is."""
         ...
 
 
@@ -291,14 +339,23 @@ class Logins(Protocol):
         """Use up a session code: None if unknown, used or expired."""
         ...
 
+    def remember_client(self, refresh_token: str, client_id: str, expires_at: datetime) -> None:
+        """Which app client issued a refresh token (a tenant's: the API refreshes it there)."""
+        ...
+
+    def client_of(self, refresh_token: str) -> str | None:
+        """The app client ``remember_client`` noted for a refresh token, if any."""
+        ...
+
 
 class FederatedIdentities(Protocol):
     """Which account a provider's identity signs in to (``adapters.repositories.identities``)."""
 
     def find(
-        self, provider: str, subject: str, email_canonical: str
-    ) -> tuple[FederatedIdentity | None, ExistingAccount | None, DomainPolicy | None]:
-        """The identity's item, the account holding the address, its domain's policy: one read."""
+        self, provider: str, subject: str, email_canonical: str, *, tenant: str | None = None
+    ) -> SignInFacts:
+        """The identity's item, the account holding the address, its domain's owner and (for
+        a tenant's IdP) the ``tenant``: one read."""
         ...
 
     def create_account(
@@ -307,8 +364,9 @@ class FederatedIdentities(Protocol):
         """The new account at once; ``IdentityTaken`` (already done) or ``AddressTaken``."""
         ...
 
-    def link(self, identity: FederatedIdentity) -> None:
-        """Record a link to an existing account; ``IdentityTaken``, ``UserNotFound``."""
+    def link(self, identity: FederatedIdentity, *, restriction: LoginRestriction | None = None) -> None:
+        """Record a link to an existing account (a tenant's IdP: restricted to the tenant);
+        ``IdentityTaken``, ``UserNotFound``."""
         ...
 
 
@@ -317,14 +375,24 @@ class HostedLogin(Protocol):
     """The user pool's OAuth 2.0 authorization server (hosted login)."""
 
     def authorize_url(
-        self, *, provider: Provider, state: str, nonce: str, code_challenge: str, login_hint: str | None
-    ) -> str: ...
-    def exchange(self, code: str, code_verifier: str) -> Tokens:
+        self,
+        *,
+        provider: Provider,
+        state: str,
+        nonce: str,
+        code_challenge: str,
+        login_hint: str | None,
+        client_id: str | None = None,
+    ) -> str:
+        """``client_id``: a tenant's app client; None: the hosted login's own."""
+        ...
+
+    def exchange(self, code: str, code_verifier: str, client_id: str | None = None) -> Tokens:
         """``LoginRejected`` (bad, used or expired code) or ``IdentityUnavailable``."""
         ...
 
-    def verify(self, id_token: str) -> dict[str, Any]:
-        """Signature, issuer, audience, expiry, token use; ``TokenInvalid``."""
+    def verify(self, id_token: str, client_id: str | None = None) -> dict[str, Any]:
+        """Signature, issuer, audience (``client_id``'s), expiry, token use; ``TokenInvalid``."""
         ...
 
 
@@ -342,11 +410,13 @@ class Identity(Protocol):
         ...
 
     def authenticate(self, username: str, password: str) -> Tokens:
-        """``LoginRejected`` or ``IdentityUnavailable``."""
+        """``LoginRejected``, ``LoginRefused`` (a trigger refused it) or ``IdentityUnavailable``."""
         ...
 
-    def refresh(self, refresh_token: str) -> Tokens:
-        """``LoginRejected`` or ``IdentityUnavailable``."""
+    def refresh(self, refresh_token: str, client_id: str | None = None) -> Tokens:
+        """At ``client_id`` (the app client that issued it), else at the API's and the hosted
+        login's clients. ``LoginRejected``, ``LoginRefused`` (a trigger refused it) or
+        ``IdentityUnavailable``."""
         ...
 
     def sign_out(self, username: str) -> None:

@@ -18,6 +18,12 @@ class Caller:
     def in_group(self, group: str) -> bool:
         return group in self.groups
 
+    @property
+    def client_id(self) -> str | None:
+        """The app client the ID token was issued to (its ``aud``)."""
+        audience = self.claims.get("aud")
+        return audience if isinstance(audience, str) and audience else None
+
 
 def caller_from_event(event: Any) -> Caller:
     """The signed-in caller of an ``APIGatewayProxyEvent``; ``Unauthorized`` if there is none."""

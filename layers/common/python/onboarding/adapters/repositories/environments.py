@@ -101,6 +101,9 @@ class EnvironmentRepository:
         item = self.table.get(environment_pk(environment_id), ENVIRONMENT_SK)
         return environment_from_item(item) if item else None
 
+    def member_ids(self, environment_id: str) -> list[str]:
+        return [item["user_id"] for item in self.table.query(environment_pk(environment_id), "MEMBER#")]
+
     def restrict_login(
         self, environment_id: str, identity_provider: str | None, moment: datetime
     ) -> Environment:

@@ -5,9 +5,8 @@ Item layout (pk / sk):
   IDENTITY#<provider>#<subject> / IDENTITY   the account (user, environment) the identity signs
                                              in to, and how: ``created`` at its first sign-in or
                                              ``linked`` to an existing account
-  DOMAIN#<email domain>         / DOMAIN     the login policy of a domain that a tenant restricts
-                                             to its own IdP (environment, provider); read here,
-                                             written by the tenant's configuration
+Read here with them: the owner of the address's domain (``DOMAIN#``) and, for a tenant's own
+IdP, the tenant (``TENANT#``), both written by the tenant provisioner (``tenants``).
 A first sign-in writes its identity item in the same transaction as what it does (the new
 account with its environment, or the link), so a retried trigger finds the item and repeats
 nothing. An account created here holds its address (the ``EMAIL#`` sentinel of ``users``) only
@@ -29,20 +28,18 @@ from onboarding.adapters.dynamo import (
     Update,
     Write,
 )
-from onboarding.adapters.repositories import environments, users
+from onboarding.adapters.repositories import environments, tenants, users
 from onboarding.domain import errors
 from onboarding.domain.linking import DomainPolicy, ExistingAccount
 from onboarding.domain.models import Environment, FederatedIdentity, User
+from onboarding.domain.ports import SignInFacts
+from onboarding.domain.tenancy import LoginRestriction
 
 IDENTITY_SK = "IDENTITY"
 
 
 def _identity_pk(provider: str, subject: str) -> str:
     return f"IDENTITY#{provider}#{subject}"
-
-
-def _domain_pk(domain: str) -> str:
-    return f"DOMAIN#{domain}"
 
 
 def identity_put(identity: FederatedIdentity) -> Put:
@@ -78,23 +75,24 @@ class IdentityRepository:
         self.table = table
 
     def find(
-        self, provider: str, subject: str, email_canonical: str
-    ) -> tuple[FederatedIdentity | None, ExistingAccount | None, DomainPolicy | None]:
+        self, provider: str, subject: str, email_canonical: str, *, tenant: str | None = None
+    ) -> SignInFacts:
         """Everything a first sign-in decides on, in one consistent round trip: the identity's
-        own item, the account holding the address, and the policy of its domain."""
-        keys = [(_identity_pk(provider, subject), IDENTITY_SK)]
+        own item, the account holding the address, the owner of its domain, and the tenant."""
+        named = {"identity": (_identity_pk(provider, subject), IDENTITY_SK)}
+        if tenant:
+            named["tenant"] = tenants.tenant_key(tenant)
         if email_canonical:
-            keys += [
-                users.email_taken(email_canonical),
-                (_domain_pk(email_canonical.rpartition("@")[2]), "DOMAIN"),
-            ]
-        found = [*self.table.get_many(keys), None, None]
-        identity_item, email_item, domain_item = found[0], found[1], found[2]
-        existing = (
-            ExistingAccount(email_item["user_id"], email_item["environment_id"]) if email_item else None
+            named["email"] = users.email_taken(email_canonical)
+            named["domain"] = tenants.domain_key(email_canonical.rpartition("@")[2])
+        found = dict(zip(named, self.table.get_many(list(named.values())), strict=True))
+        identity, email, domain, owner = (found.get(k) for k in ("identity", "email", "domain", "tenant"))
+        return SignInFacts(
+            identity=_identity(identity) if identity else None,
+            existing=ExistingAccount(email["user_id"], email["environment_id"]) if email else None,
+            policy=DomainPolicy(domain["environment_id"], domain["provider"]) if domain else None,
+            tenant=tenants.tenant_from_item(owner) if owner else None,
         )
-        policy = DomainPolicy(domain_item["environment_id"], domain_item["provider"]) if domain_item else None
-        return (_identity(identity_item) if identity_item else None), existing, policy
 
     def get(self, provider: str, subject: str) -> FederatedIdentity | None:
         item = self.table.get(_identity_pk(provider, subject), IDENTITY_SK)
@@ -122,10 +120,13 @@ class IdentityRepository:
             writes["environment"] = environments.environment_put(environment)
         self._write(writes)
 
-    def link(self, identity: FederatedIdentity) -> None:
+    def link(self, identity: FederatedIdentity, *, restriction: LoginRestriction | None = None) -> None:
         """Record that the identity signs in to an existing account: its item, and its
-        provider among the user's identities. ``IdentityTaken``; ``UserNotFound``."""
+        provider among the user's identities (a tenant's IdP also sets the account's
+        ``restriction``). ``IdentityTaken``; ``UserNotFound``."""
         pk, sk = users.profile_key(identity.user_id)
+        restrict = ", login_restriction = :restriction" if restriction else ""
+        values: dict[str, Any] = {":restriction": restriction.model_dump()} if restriction else {}
         try:
             self._write(
                 {
@@ -133,15 +134,26 @@ class IdentityRepository:
                     "user": Update(
                         pk,
                         sk,
-                        "SET identities = list_append(if_not_exists(identities, :none), :provider)",
-                        values={":none": [], ":provider": [identity.provider], ":p": identity.provider},
+                        "SET identities = list_append(if_not_exists(identities, :none), :provider)"
+                        + restrict,
+                        values={
+                            ":none": [],
+                            ":provider": [identity.provider],
+                            ":p": identity.provider,
+                            **values,
+                        },
                         condition=f"{EXISTS} AND NOT contains(identities, :p)",
                     ),
                 }
             )
         except errors.UserNotFound:
             # Or the user already lists this provider (a second identity of one provider).
-            self._write({"identity": identity_put(identity), "user": Check(pk, sk, condition=EXISTS)})
+            user: Write = (
+                Update(pk, sk, "SET login_restriction = :restriction", values=values, condition=EXISTS)
+                if restriction
+                else Check(pk, sk, condition=EXISTS)
+            )
+            self._write({"identity": identity_put(identity), "user": user})
 
     def _write(self, writes: dict[str, Write]) -> None:
         try:

@@ -2,9 +2,10 @@
 session codes that hand a login's tokens to the app.
 
 Item layout (pk / sk):
-  LOGIN#<sha256 of state>  / LOGIN    a started login: provider, SHA-256 of the nonce and of the
-                                      browser binding, PKCE verifier, login hint; used once
-                                      (``used_at``), valid minutes (TTL)
+  LOGIN#<sha256 of state>  / LOGIN    a started login: provider (and a tenant's app client),
+                                      SHA-256 of the nonce and of the browser binding, PKCE
+                                      verifier, login hint; used once (``used_at``), valid
+                                      minutes (TTL)
   SESSION#<lookup of code> / SESSION  a finished login's tokens, sealed (JWE, dir + A256GCM) under
                                       a key derived from the code itself, so the table alone never
                                       reveals them (``adapters.sealed``); used once, valid 60 seconds
@@ -13,6 +14,9 @@ Item layout (pk / sk):
                                       PKCE verifier; used once, valid minutes
   BRIDGE_CODE#<lookup>     / BRIDGE_CODE  the bridge's code for Cognito: the verified claims, sealed
                                       under the code; used once, valid 2 minutes
+  REFRESH#<sha256 of token> / REFRESH the app client that issued a tenant login's refresh token (a
+                                      refresh token works only there and does not say where);
+                                      kept as long as the token lives (TTL)
 Single use is a conditional update (``attribute_not_exists(used_at)`` and not expired), so two
 requests with one state or code cannot both succeed.
 """
@@ -27,6 +31,7 @@ from onboarding.adapters import sealed
 from onboarding.adapters.dynamo import NOT_EXISTS, TTL_ATTRIBUTE, ConditionFailed, Put, Table, Update
 from onboarding.domain.models import LoginAttempt
 from onboarding.domain.ports import Tokens
+from onboarding.domain.rules import token_hash
 
 _TAKE = "attribute_exists(pk) AND attribute_not_exists(used_at) AND expires_at > :now"
 
@@ -89,6 +94,7 @@ class LoginRepository:
             "code_verifier": attempt.code_verifier,
             "browser_hash": attempt.browser_hash,
             "login_hint": attempt.login_hint,
+            "client_id": attempt.client_id,
             "retried": attempt.retried,
             "created_at": attempt.created_at.isoformat(),
         }
@@ -106,6 +112,7 @@ class LoginRepository:
             code_verifier=item["code_verifier"],
             browser_hash=item["browser_hash"],
             login_hint=item.get("login_hint"),
+            client_id=item.get("client_id"),
             retried=bool(item.get("retried")),
             created_at=datetime.fromisoformat(item["created_at"]),
             expires_at=datetime.fromisoformat(item["expires_at"]),
@@ -125,6 +132,23 @@ class LoginRepository:
         )
         kept = (item or {}).get("sealed")
         return _tokens(sealed.unseal(kept, code, "session")) if kept else None
+
+    def remember_client(self, refresh_token: str, client_id: str, expires_at: datetime) -> None:
+        self.table.write(
+            Put(
+                {
+                    "pk": f"REFRESH#{token_hash(refresh_token)}",
+                    "sk": "REFRESH",
+                    "type": "refresh_client",
+                    "client_id": client_id,
+                    TTL_ATTRIBUTE: _epoch(expires_at),
+                }
+            )
+        )
+
+    def client_of(self, refresh_token: str) -> str | None:
+        item = self.table.get(f"REFRESH#{token_hash(refresh_token)}", "REFRESH")
+        return str(item["client_id"]) if item else None
 
 
 class BridgeLoginRepository:

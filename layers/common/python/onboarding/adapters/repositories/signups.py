@@ -5,7 +5,9 @@ Item layout (pk / sk):
                                             (indexed by ``by_token_hash``), status, expiry
   RATE#<kind>#<sha256(key)>#<hour> / RATE   a fixed-window counter (keys hashed: no readable
                                             email or IP address in a counter)
-Activation (``complete``) writes a whole account at once: the sign-up is used, and the user,
+Read with the sign-up: the owner of the address's domain (``tenants``), whose people sign up
+by logging in through their tenant's IdP instead. Activation (``complete``) writes a whole
+account at once: the sign-up is used, and the user,
 its sentinels and evidence (``users``) and the environment with its member (``environments``)
 are created in the same transaction.
 """
@@ -30,8 +32,9 @@ from onboarding.adapters.dynamo import (
     Update,
     Write,
 )
-from onboarding.adapters.repositories import environments, users
+from onboarding.adapters.repositories import environments, tenants, users
 from onboarding.domain import errors
+from onboarding.domain.linking import DomainPolicy
 from onboarding.domain.models import NewAccount, Signup, SignupStatus
 from onboarding.domain.ports import AccountRef, RateLimit
 from onboarding.domain.rules import hour_bucket, seconds_to_next_hour
@@ -108,13 +111,19 @@ class SignupRepository:
     def __init__(self, table: Table) -> None:
         self.table = table
 
-    def load(self, email_canonical: str) -> tuple[Signup | None, AccountRef | None]:
-        """The open sign-up and the account of an email, in one consistent round trip."""
-        signup_item, email_item = self.table.get_many(
-            [(_pk(email_canonical), SIGNUP_SK), users.email_taken(email_canonical)]
+    def load(self, email_canonical: str) -> tuple[Signup | None, AccountRef | None, DomainPolicy | None]:
+        """The open sign-up and the account of an email, and the tenant that owns its domain,
+        in one consistent round trip."""
+        signup_item, email_item, domain_item = self.table.get_many(
+            [
+                (_pk(email_canonical), SIGNUP_SK),
+                users.email_taken(email_canonical),
+                tenants.domain_key(email_canonical.rpartition("@")[2]),
+            ]
         )
         account = AccountRef(email_item["user_id"], email_item["environment_id"]) if email_item else None
-        return (_signup(signup_item) if signup_item else None), account
+        owner = DomainPolicy(domain_item["environment_id"], domain_item["provider"]) if domain_item else None
+        return (_signup(signup_item) if signup_item else None), account, owner
 
     def find_by_token_hash(self, token_hash: str) -> Signup | None:
         items = self.table.query_index(TOKEN_INDEX, TOKEN_INDEX_KEY, token_hash)

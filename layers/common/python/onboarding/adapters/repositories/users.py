@@ -2,7 +2,10 @@
 usernames and emails unique on the whole platform.
 
 Item layout (pk / sk):
-  USER#<user id>            / USER             the profile (environment, role, terms, identities)
+  USER#<user id>            / USER             the profile (environment, role, terms, identities,
+                                               the login restriction of a tenant restricted to its
+                                               own IdP); ``email_domain`` keys the index of users
+                                               by the domain of their address
   USER#<user id>            / TERMS#<version>  evidence of accepting a version of the terms;
                                                append-only (time, IP, user agent, locale, URL)
   USERNAME#<lower username> / USERNAME         sentinel: the username is taken (user, environment)
@@ -14,11 +17,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from onboarding.adapters.dynamo import EXISTS, NOT_EXISTS, ConditionFailed, Delete, Put, Table, Update
+from onboarding.adapters.dynamo import (
+    EMAIL_DOMAIN_INDEX,
+    EMAIL_DOMAIN_INDEX_KEY,
+    EXISTS,
+    NOT_EXISTS,
+    ConditionFailed,
+    Delete,
+    Put,
+    Table,
+    Update,
+)
 from onboarding.domain import errors
 from onboarding.domain.models import Notifications, Role, TermsAcceptance, User
 from onboarding.domain.ports import AccountRef
 from onboarding.domain.rules import canonical_username, rfc3339
+from onboarding.domain.tenancy import LoginRestriction
 
 
 def _profile_pk(user_id: str) -> str:
@@ -54,6 +68,8 @@ def profile_put(user: User) -> Put:
             "environment_id": user.environment_id,
             "role": user.role.value,
             "identities": user.identities,
+            EMAIL_DOMAIN_INDEX_KEY: email_domain(user.email_canonical),
+            "login_restriction": user.login_restriction.model_dump() if user.login_restriction else None,
             "notifications": user.notifications.model_dump(),
             "terms_version": user.terms.version if user.terms else None,
             "terms_accepted_at": user.terms.accepted_at.isoformat() if user.terms else None,
@@ -62,6 +78,10 @@ def profile_put(user: User) -> Put:
         },
         condition=NOT_EXISTS,
     )
+
+
+def email_domain(email_canonical: str) -> str:
+    return email_canonical.rpartition("@")[2] or "-"  # an index key may not be empty
 
 
 def terms_evidence_put(user: User, evidence: dict[str, Any]) -> Put:
@@ -128,6 +148,9 @@ def user_from_item(item: dict[str, Any]) -> User:
         terms=terms,
         notifications=Notifications(**item.get("notifications", {})),
         identities=item.get("identities", ["email"]),
+        login_restriction=LoginRestriction(**item["login_restriction"])
+        if item.get("login_restriction")
+        else None,
         created_at=datetime.fromisoformat(item["created_at"]),
         updated_at=datetime.fromisoformat(item["updated_at"]),
     )
@@ -155,6 +178,21 @@ class UserRepository:
             "SET " + ", ".join(f"#{k} = :{k}" for k in [*changes, "updated_at"]),
             names,
             values,
+        )
+
+    def with_email_domain(self, domain: str) -> list[User]:
+        """Every user whose address is in ``domain`` (the tenant provisioner's question)."""
+        items = self.table.query_index(EMAIL_DOMAIN_INDEX, EMAIL_DOMAIN_INDEX_KEY, domain)
+        return [user_from_item(item) for item in items if item.get("sk") == "USER"]
+
+    def restrict_login(self, user_id: str, restriction: LoginRestriction | None, moment: datetime) -> User:
+        """Allow this account tokens only through ``restriction``'s app client (None: lifts it)."""
+        value = restriction.model_dump() if restriction else None
+        return self._update(
+            user_id,
+            "SET login_restriction = :restriction, updated_at = :at",
+            {},
+            {":restriction": value, ":at": moment.isoformat()},
         )
 
     def change_role(self, user_id: str, role: Role, moment: datetime) -> User:
