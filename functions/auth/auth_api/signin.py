@@ -28,7 +28,7 @@ from onboarding.domain.linking import (
 )
 from onboarding.domain.models import DEFAULT_LANGUAGE, Environment, FederatedIdentity, Role, User
 from onboarding.domain.ports import FederatedIdentities, IdentityLinks, Users
-from onboarding.domain.rules import now
+from onboarding.domain.rules import now, plain_text
 from onboarding.observability import logger, metrics
 
 
@@ -128,7 +128,10 @@ class FederatedSignIns:
             return user, None
         owner = sign_in.name or sign_in.email or sign_in.provider.display_name
         environment = Environment(
-            id=user.environment_id, name=f"Omgeving van {owner}"[:100], created_at=moment, updated_at=moment
+            id=user.environment_id,
+            name=plain_text(f"Omgeving van {owner}", 100),
+            created_at=moment,
+            updated_at=moment,
         )
         return user, environment
 

@@ -22,6 +22,12 @@ TOKEN_BYTES = 32
 TOKEN_PATTERN = r"^[A-Za-z0-9_-]{43}$"
 
 _USERNAME_RE = re.compile(USERNAME_PATTERN)
+# The longest name a user has (PATCH /me takes no more).
+NAME_MAX_LENGTH = 200
+# Left out of a text from outside: control (Cc) and format characters (Cf: the bidirectional
+# marks, embeddings, overrides and isolates, zero-width spaces, the BOM), and lone surrogates,
+# which cannot be stored as UTF-8.
+_NOT_PLAIN = frozenset({"Cc", "Cf", "Cs"})
 
 
 def now() -> datetime:
@@ -45,6 +51,16 @@ def canonical_username(username: str) -> str:
 
 def is_valid_username(username: str) -> bool:
     return bool(_USERNAME_RE.fullmatch(username))
+
+
+def plain_text(text: str, max_length: int) -> str:
+    """``text`` as one plain line of at most ``max_length`` characters, for a text from outside
+    that cannot be refused (a provider's name claim): what the API refuses in a text field
+    (``onboarding.web.schemas.TEXT_PATTERN``) is left out, and every format character with it;
+    any run of whitespace becomes one space; the ends are trimmed."""
+    spaced = (" " if c.isspace() else c for c in text)  # tabs, newlines and separators too
+    kept = "".join(c for c in spaced if unicodedata.category(c) not in _NOT_PLAIN)
+    return " ".join(kept.split())[:max_length].rstrip()
 
 
 @lru_cache(maxsize=1)
