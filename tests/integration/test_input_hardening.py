@@ -110,7 +110,17 @@ def test_no_boolean_takes_a_number(admin: Account, method: str, path: str, body:
 
 
 # --- 6: passwords of whitespace or control characters -----------------------------------------
-@pytest.mark.parametrize("password", [" " * 12, "\t" * 12, "\x00" * 12, "\u3000" * 12, "good password\x00"])
+@pytest.mark.parametrize(
+    "password",
+    [
+        " " * 12,
+        "\t" * 12,
+        "\x00" * 12,
+        "\u3000" * 12,
+        "good password\x00",
+        *(c * 12 for c in "\u200b\ufeff\u202e"),
+    ],
+)
 def test_passwords_of_spaces_or_control_characters_are_refused(
     local_aws: Any, email: str, password: str
 ) -> None:

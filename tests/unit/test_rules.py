@@ -51,6 +51,13 @@ def test_usernames_are_unique_regardless_of_case() -> None:
         ("\x00" * 12, "control characters"),
         ("\x1b\x7f\x85" * 4, "control characters"),
         ("correct horse\nbattery staple", "control characters"),
+        ("\u200b" * 12, "invisible characters only"),  # zero-width space
+        ("\ufeff" * 12, "invisible characters only"),  # BOM, zero-width no-break space
+        ("\u202e" * 12, "invisible characters only"),  # right-to-left override
+        ("\u00ad\u2060\u180e\u200d" * 3, "invisible characters only"),  # soft hyphen, joiners
+        (" \u200b\u3000\u2066" * 3, "invisible characters only"),  # spaces and format characters
+        ("\u3164\u115f\u1160\uffa0" * 3, "invisible characters only"),  # Hangul fillers (letters)
+        ("\u2800\ufe0f\u034f" * 4, "invisible characters only"),  # braille blank, selector, CGJ
     ],
 )
 def test_weak_passwords_are_refused_with_a_reason_in_english_and_dutch(password: str, problem: str) -> None:
@@ -60,7 +67,15 @@ def test_weak_passwords_are_refused_with_a_reason_in_english_and_dutch(password:
 
 
 @pytest.mark.parametrize(
-    "password", ["correct horse battery", "Zq9!x" * 3, "x" * 256, "lang genoeg wachtwoord?"]
+    "password",
+    [
+        "correct horse battery",
+        "Zq9!x" * 3,
+        "x" * 256,
+        "lang genoeg wachtwoord?",
+        "\u200b" * 11 + "x",  # something visible is enough: no composition rules
+        "\U0001f469\u200d\U0001f4bb geheim wachtwoord",
+    ],
 )
 def test_good_passwords_pass_without_composition_rules(password: str) -> None:
     assert rules.password_problem(password, username="bob", email="bob@example.nl") is None
