@@ -415,6 +415,7 @@ def test_operator_routes_are_403_for_everyone_else(admin: Account) -> None:
         ("POST", f"/admin/organisations/{organisation['id']}/activation/approve", {}),
         ("POST", f"/admin/organisations/{uuid.uuid4()}/activation/approve", {}),
         ("POST", f"/admin/environments/{admin.environment_id}/credit", {"amount_cents": 100}),
+        ("GET", f"/admin/environments/{admin.environment_id}/credit", None),  # even one's own ledger
     ):
         assert admin.call(method, path, body=body)["statusCode"] == 403, path
 
@@ -425,6 +426,11 @@ def test_operators_get_404_for_unknown_organisations_and_environments(operator: 
     )
     missing = operator.call("POST", f"/admin/environments/{uuid.uuid4()}/credit", body={"amount_cents": 100})
     assert missing["statusCode"] == 404
+    ledger = operator.call("GET", f"/admin/environments/{uuid.uuid4()}/credit")
+    assert (
+        ledger["statusCode"] == 404
+        and body_of(ledger)["error"]["message"] == errors.EnvironmentNotFound.message_nl
+    )
     assert (
         operator.call("POST", f"/admin/environments/{uuid.uuid4()}/credit", body={"amount_cents": 0})[
             "statusCode"
