@@ -29,19 +29,9 @@ ADDRESS = {"street": "Dorpsstraat 1", "postal_code": "1234 AB", "city": "Ergens"
 NASTY = ["a\x00b", "a\x1bb", "a\x7fb", "a\x85b", "a\u2028b", "Acme\u202egpj.exe", "a\u2066b\u2069"]
 
 
-@pytest.fixture
-def admin(local_aws: Any) -> Account:
-    return make_account(local_aws)  # its own environment: the free plan allows two organisations
-
-
 @pytest.fixture(scope="module")
 def someone(local_aws: Any) -> Account:
     return make_account(local_aws)
-
-
-@pytest.fixture(scope="module")
-def operator(local_aws: Any) -> Account:
-    return make_account(local_aws, operator=True)
 
 
 def _oin() -> str:
