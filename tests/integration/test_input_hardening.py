@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from infra.platform import ROOT
+from onboarding.domain import errors
 from tests.support.events import body_of, header
 from tests.support.flows import PASSWORD, call, complete, sign_up
 from tests.support.orgs import Account, make_account
@@ -28,19 +29,9 @@ ADDRESS = {"street": "Dorpsstraat 1", "postal_code": "1234 AB", "city": "Ergens"
 NASTY = ["a\x00b", "a\x1bb", "a\x7fb", "a\x85b", "a\u2028b", "Acme\u202egpj.exe", "a\u2066b\u2069"]
 
 
-@pytest.fixture
-def admin(local_aws: Any) -> Account:
-    return make_account(local_aws)  # its own environment: the free plan allows two organisations
-
-
 @pytest.fixture(scope="module")
 def someone(local_aws: Any) -> Account:
     return make_account(local_aws)
-
-
-@pytest.fixture(scope="module")
-def operator(local_aws: Any) -> Account:
-    return make_account(local_aws, operator=True)
 
 
 def _oin() -> str:
@@ -109,7 +100,17 @@ def test_no_boolean_takes_a_number(admin: Account, method: str, path: str, body:
 
 
 # --- 6: passwords of whitespace or control characters -----------------------------------------
-@pytest.mark.parametrize("password", [" " * 12, "\t" * 12, "\x00" * 12, "\u3000" * 12, "good password\x00"])
+@pytest.mark.parametrize(
+    "password",
+    [
+        " " * 12,
+        "\t" * 12,
+        "\x00" * 12,
+        "\u3000" * 12,
+        "good password\x00",
+        *(c * 12 for c in "\u200b\ufeff\u202e"),
+    ],
+)
 def test_passwords_of_spaces_or_control_characters_are_refused(
     local_aws: Any, email: str, password: str
 ) -> None:
@@ -224,6 +225,34 @@ def test_a_participant_id_in_the_path_is_decoded_exactly_once(admin: Account) ->
         assert admin.call("DELETE", f"{path}/{twice}")["statusCode"] == 404
     assert len(admin.ok("GET", f"/organisations/{organisation['id']}")["identifiers"]) == 1
     admin.ok("DELETE", f"{path}/0190%3A{oin}", 204)
+
+
+def _lei() -> str:
+    """A fresh LEI with a "K" in it (the participant id is claimed once on the platform)."""
+    from stdnum.iso7064 import mod_97_10
+
+    body = f"5493001K{uuid.uuid4().hex[:10].upper()}"
+    return body + mod_97_10.calc_check_digits(body)
+
+
+@pytest.mark.parametrize("kelvin", ["\u212a", "%E2%84%AA"], ids=["raw", "percent-encoded"])
+def test_a_look_alike_participant_id_in_the_path_names_no_identifier(admin: Account, kelvin: str) -> None:
+    """U+212A KELVIN SIGN lower-cases to an ASCII "k": spelling the stored LEI with it must not
+    verify, remove or register that LEI."""
+    lei = _lei()
+    organisation = _organisation(admin, identifiers=[{"scheme": "0199", "value": lei}])
+    path = f"/organisations/{organisation['id']}"
+    look_alike = "0199:" + lei.replace("K", kelvin, 1)
+    for method, sub, body in (
+        ("POST", f"/identifiers/{look_alike}/verify", None),
+        ("DELETE", f"/identifiers/{look_alike}", None),
+        ("PUT", f"/peppol/{look_alike}", {"send": True, "receive": False}),
+        ("POST", f"/peppol/{look_alike}/migration-key", None),
+    ):
+        response = admin.call(method, path + sub, body=body)
+        assert response["statusCode"] == 404, (method, sub, response["body"])
+        assert body_of(response)["error"]["message"] == errors.IdentifierNotFound.message_nl
+    assert [i["participant_id"] for i in admin.ok("GET", path)["identifiers"]] == [f"0199:{lei}"]
 
 
 # --- 11: token responses are not cached; every JSON answer names its charset -------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -15,6 +14,7 @@ from onboarding.domain.models import Role
 from tests.support.events import body_of
 from tests.support.flows import call
 from tests.support.orgs import Account, drain_queue, make_account
+from tests.support.races import race
 
 DONALD = "68750110"
 BY_HAND = {
@@ -29,18 +29,8 @@ BY_HAND = {
 
 
 @pytest.fixture
-def admin(local_aws: Any) -> Account:
-    return make_account(local_aws)
-
-
-@pytest.fixture
 def other(local_aws: Any) -> Account:
     return make_account(local_aws)
-
-
-@pytest.fixture(scope="module")
-def operator(local_aws: Any) -> Account:
-    return make_account(local_aws, operator=True)
 
 
 def _free_kvk_number(service: Any) -> str:
@@ -415,6 +405,7 @@ def test_operator_routes_are_403_for_everyone_else(admin: Account) -> None:
         ("POST", f"/admin/organisations/{organisation['id']}/activation/approve", {}),
         ("POST", f"/admin/organisations/{uuid.uuid4()}/activation/approve", {}),
         ("POST", f"/admin/environments/{admin.environment_id}/credit", {"amount_cents": 100}),
+        ("GET", f"/admin/environments/{admin.environment_id}/credit", None),  # even one's own ledger
     ):
         assert admin.call(method, path, body=body)["statusCode"] == 403, path
 
@@ -425,6 +416,11 @@ def test_operators_get_404_for_unknown_organisations_and_environments(operator: 
     )
     missing = operator.call("POST", f"/admin/environments/{uuid.uuid4()}/credit", body={"amount_cents": 100})
     assert missing["statusCode"] == 404
+    ledger = operator.call("GET", f"/admin/environments/{uuid.uuid4()}/credit")
+    assert (
+        ledger["statusCode"] == 404
+        and body_of(ledger)["error"]["message"] == errors.EnvironmentNotFound.message_nl
+    )
     assert (
         operator.call("POST", f"/admin/environments/{uuid.uuid4()}/credit", body={"amount_cents": 0})[
             "statusCode"
@@ -530,23 +526,17 @@ def test_twenty_parallel_creations_claiming_one_identifier_give_exactly_one(
 
     users = UserRepository(organisations_service.organisations.table)
 
-    def attempt(i: int) -> str:
-        user = users.get(accounts[i % 4].user_id)
-        try:
-            organisations_service.create_by_hand(
-                user,
-                name=f"Racer {i}",
-                country="NL",
-                address=BY_HAND["address"],
-                identifiers=[IdentifierInput("0190", oin)],
-                contact=None,
-            )
-        except errors.DomainError as exc:
-            return exc.code
-        return "created"
+    def create(i: int) -> None:
+        organisations_service.create_by_hand(
+            users.get(accounts[i % 4].user_id),
+            name=f"Racer {i}",
+            country="NL",
+            address=BY_HAND["address"],
+            identifiers=[IdentifierInput("0190", oin)],
+            contact=None,
+        )
 
-    with ThreadPoolExecutor(max_workers=20) as pool:
-        outcomes = list(pool.map(attempt, range(20)))
+    outcomes = race(create)
     assert outcomes.count("created") == 1, outcomes
     assert set(outcomes) == {"created", "organisation_exists"}
 

@@ -61,6 +61,25 @@ def test_a_new_identity_gets_an_account_and_an_environment_of_its_own_without_te
     assert world.links.calls == 0
 
 
+@pytest.mark.parametrize(
+    ("claim", "name", "environment"),
+    [
+        (" Anna\u202e\u200b  de\x00 Vries\n", "Anna de Vries", "Omgeving van Anna de Vries"),
+        ("\u200b\u202e\ufeff", "", "Omgeving van anna@gmail.com"),  # nothing visible: the address
+        ("A" * 300, "A" * 200, "Omgeving van " + "A" * 87),  # an environment name has 100 at most
+        ("A" * 86 + " Bakker", "A" * 86 + " Bakker", "Omgeving van " + "A" * 86),  # cut, then trimmed
+    ],
+    ids=["bidi-and-control", "nothing-visible", "too-long", "cut-at-a-space"],
+)
+def test_a_providers_name_is_kept_without_control_or_bidi_characters_and_bounded(
+    world: World, claim: str, name: str, environment: str
+) -> None:
+    _first_sign_in(world, "Google_g1", **{EMAIL: "anna@gmail.com", EMAIL_VERIFIED: "true", "name": claim})
+    user = world.memory.users["google_g1"]
+    assert user.name == name
+    assert world.memory.environments[user.environment_id].name == environment
+
+
 def test_an_unvouched_address_gets_a_separate_account_that_does_not_hold_it(world: World) -> None:
     user_id = _manual_account(world)
     _first_sign_in(world, "Microsoft_t.o", **{EMAIL: "finance@example.nl"})  # no xms_edov: nOAuth

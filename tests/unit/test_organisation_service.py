@@ -402,6 +402,42 @@ def test_look_alike_digits_never_claim_an_identifier_again(
     assert all(key.isascii() for key in world.memory.claims)
 
 
+LEI = "0199:5493001KJTIIGC8Y1R12"
+# U+212A KELVIN SIGN, which str.lower() turns into an ASCII "k": a path that spells the LEI with
+# it must not name the stored LEI (the rules refuse the character, so nothing can be claimed
+# with it either).
+KELVIN_LEI = "0199:5493001\u212aJTIIGC8Y1R12"
+
+
+@pytest.mark.parametrize(
+    "given",
+    [KELVIN_LEI, f" {KELVIN_LEI} ", "0199:5493001\u212ajtiigc8y1r12", f"iso6523-actorid-upis::{KELVIN_LEI}"],
+)
+def test_a_look_alike_participant_id_in_a_path_names_no_identifier(
+    world: World, service: Any, admin: User, given: str
+) -> None:
+    organisation = _by_hand(service, admin, ("0199", "5493001KJTIIGC8Y1R12"))
+    assert organisation.find(given) is None
+    with pytest.raises(errors.IdentifierNotFound):
+        service.verify_identifier(admin, organisation.id, given)
+    with pytest.raises(errors.IdentifierNotFound):
+        service.remove_identifier(admin, organisation.id, given)
+    assert [i.participant_id for i in service.get(admin, organisation.id).identifiers] == [LEI]
+    for spelling in (LEI.lower(), f"iso6523-actorid-upis::{LEI}"):  # what is accepted still names it
+        assert organisation.find(spelling) == organisation.identifiers[0]
+
+
+def test_a_stored_id_the_rules_refuse_now_is_still_named_by_its_ascii_spelling(
+    service: Any, admin: User
+) -> None:
+    from onboarding.domain.organisations import Identifier
+
+    stored = Identifier(scheme="0106", value="1234567", participant_id="0106:1234567")  # 7 digits
+    organisation = _by_hand(service, admin).model_copy(update={"identifiers": (stored,)})
+    assert organisation.find(" 0106:1234567 ") == stored
+    assert organisation.find("0106:\uff11234567") is None  # a full-width "1"
+
+
 def test_what_the_kvk_answers_is_never_claimed_in_place_of_the_number_asked_for(
     world: World, service: Any, admin: User
 ) -> None:

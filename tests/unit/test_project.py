@@ -67,3 +67,45 @@ def test_make_help_prints_plain_text_not_make_variables() -> None:
     assert make, "GNU make runs every command of this project"
     shown = subprocess.run([make, "-s", "help"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert "make dev" in shown and "$(" not in shown and "$$" not in shown, shown
+
+
+def _committed_files() -> list[str]:
+    """The files the repository holds (every file outside what is built or installed when there
+    is no git checkout, as in an unpacked archive)."""
+    import shutil
+    import subprocess
+
+    git = shutil.which("git")
+    if git and (ROOT / ".git").exists():
+        listed = subprocess.run([git, "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+        return [name for name in listed.decode().split("\0") if name]
+    skipped = {
+        ".git",
+        ".venv",
+        "node_modules",
+        "build",
+        "cdk.out",
+        "__pycache__",
+        ".mypy_cache",
+        ".ruff_cache",
+    }
+    return [
+        str(path.relative_to(ROOT))
+        for path in sorted(ROOT.rglob("*"))
+        if path.is_file() and not skipped & set(path.relative_to(ROOT).parts)
+    ]
+
+
+def test_the_repository_stands_alone() -> None:
+    """Nothing committed (README, docs, code, configuration) refers to a sibling folder of the
+    repository: it is built, tested and read on its own."""
+    sibling = "../" + "shared"  # spelt in two, so that this file is checked too
+    found = []
+    for name in _committed_files():
+        path = ROOT / name
+        if not path.is_file():  # deleted in the work tree, not yet committed
+            continue
+        data = path.read_bytes()
+        if b"\0" not in data and sibling in data.decode("utf-8", errors="replace"):
+            found.append(name)
+    assert not found, f"these refer to {sibling}: {found}"

@@ -33,7 +33,7 @@ from onboarding.domain.linking import (
 )
 from onboarding.domain.models import DEFAULT_LANGUAGE, Environment, FederatedIdentity, Role, User
 from onboarding.domain.ports import FederatedIdentities, IdentityLinks, SignInFacts, Users
-from onboarding.domain.rules import canonical_email, now
+from onboarding.domain.rules import canonical_email, now, plain_text
 from onboarding.domain.tenancy import slug_of_provider
 from onboarding.observability import logger, metrics
 
@@ -154,7 +154,10 @@ class FederatedSignIns:
             return user, None
         owner = sign_in.name or sign_in.email or sign_in.provider.display_name
         environment = Environment(
-            id=user.environment_id, name=f"Omgeving van {owner}"[:100], created_at=moment, updated_at=moment
+            id=user.environment_id,
+            name=plain_text(f"Omgeving van {owner}", 100),
+            created_at=moment,
+            updated_at=moment,
         )
         return user, environment
 

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from onboarding.domain.rules import canonical_email
+from onboarding.domain.rules import NAME_MAX_LENGTH, canonical_email, plain_text
 from onboarding.domain.tenancy import TenantLogin
 
 # The user pool attributes the providers' claims are mapped into (the CDK app and the local
@@ -133,7 +133,8 @@ class FederatedSignIn:
 
     @property
     def name(self) -> str:
-        return (self.attributes.get(NAME) or "").strip()
+        """The provider's name claim as plain text (no control or bidi characters), bounded."""
+        return plain_text(self.attributes.get(NAME) or "", NAME_MAX_LENGTH)
 
 
 def _true(value: object) -> bool:

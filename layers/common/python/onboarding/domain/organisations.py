@@ -4,13 +4,17 @@ The registration jobs that change that state are ``onboarding.domain.registratio
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from onboarding.domain.identifiers import InvalidIdentifier, parse_participant_id
+from onboarding.domain.identifiers import PEPPOL_VALUE, InvalidIdentifier, parse_participant_id
+
+# A participant id as stored: an ICD code and a value in Peppol's (ASCII) characters.
+_STORED_PARTICIPANT_ID = re.compile(rf"[0-9]{{4}}:{PEPPOL_VALUE.pattern}")
 
 
 class OrganisationStatus(StrEnum):
@@ -182,11 +186,18 @@ class Organisation(BaseModel):
 
     def find(self, participant_id: str) -> Identifier | None:
         """The identifier a participant id from a path names, in any accepted spelling
-        (``9944:nl000099998b57``, the URL form), or None."""
+        (``9944:nl000099998b57``, the URL form), or None.
+
+        A spelling the rules refuse names only a stored id it equals up to ASCII case (one
+        stored before a rule changed); anything else, such as a non-ASCII look-alike, names
+        nothing: ``str.lower()`` turns the Kelvin sign (U+212A) into an ASCII "k"."""
         try:
             key = parse_participant_id(participant_id).participant_id.lower()
         except InvalidIdentifier:
-            key = participant_id.strip().lower()
+            text = participant_id.strip()
+            if not _STORED_PARTICIPANT_ID.fullmatch(text):
+                return None
+            key = text.lower()
         return self.identifier(key)
 
     def replacing(self, *changed: Identifier) -> tuple[Identifier, ...]:

@@ -22,6 +22,26 @@ TOKEN_BYTES = 32
 TOKEN_PATTERN = r"^[A-Za-z0-9_-]{43}$"
 
 _USERNAME_RE = re.compile(USERNAME_PATTERN)
+# The longest name a user has (PATCH /me takes no more).
+NAME_MAX_LENGTH = 200
+# Left out of a text from outside: control (Cc) and format characters (Cf: the bidirectional
+# marks, embeddings, overrides and isolates, zero-width spaces, the BOM), and lone surrogates,
+# which cannot be stored as UTF-8.
+_NOT_PLAIN = frozenset({"Cc", "Cf", "Cs"})
+# Characters that show nothing though Unicode calls them letters, symbols or marks: the Hangul
+# fillers, the braille blank, the combining grapheme joiner, Khmer's inherent vowels, and the
+# variation selectors (Mongolian, standard and supplementary).
+_BLANK = frozenset(
+    "\u115f\u1160\u3164\uffa0\u2800\u034f\u17b4\u17b5\u180b\u180c\u180d\u180f"
+    + "".join(map(chr, range(0xFE00, 0xFE10)))
+    + "".join(map(chr, range(0xE0100, 0xE01F0)))
+)
+
+
+def _invisible(char: str) -> bool:
+    """Whether a character shows nothing: whitespace, control, format (zero-width, bidi) or
+    one of the blanks above."""
+    return char.isspace() or unicodedata.category(char) in _NOT_PLAIN or char in _BLANK
 
 
 def now() -> datetime:
@@ -47,6 +67,16 @@ def is_valid_username(username: str) -> bool:
     return bool(_USERNAME_RE.fullmatch(username))
 
 
+def plain_text(text: str, max_length: int) -> str:
+    """``text`` as one plain line of at most ``max_length`` characters, for a text from outside
+    that cannot be refused (a provider's name claim): what the API refuses in a text field
+    (``onboarding.web.schemas.TEXT_PATTERN``) is left out, and every format character with it;
+    any run of whitespace becomes one space; the ends are trimmed."""
+    spaced = (" " if c.isspace() else c for c in text)  # tabs, newlines and separators too
+    kept = "".join(c for c in spaced if unicodedata.category(c) not in _NOT_PLAIN)
+    return " ".join(kept.split())[:max_length].rstrip()
+
+
 @lru_cache(maxsize=1)
 def _common_passwords() -> frozenset[str]:
     # Long common passwords only: shorter ones fail the length rule anyway. Derived from the
@@ -65,7 +95,8 @@ class Problem(NamedTuple):
 def password_problem(password: str, *, username: str = "", email: str = "") -> Problem | None:
     """Why a password is not acceptable, or None. Length and a deny list; no composition rules
     (ASVS v5 6.2.5). Control characters cannot be typed (they come from a broken client or an
-    attack), and a password of only spaces is none."""
+    attack), and a password of only spaces, or of characters that show nothing (zero-width,
+    bidi, fillers), is none."""
     lowered = password.lower()
     personal = {username.lower(), canonical_email(email), canonical_email(email).split("@")[0]} - {""}
     checks = (
@@ -88,6 +119,11 @@ def password_problem(password: str, *, username: str = "", email: str = "") -> P
             not password.strip(),
             "The password must not consist of spaces only.",
             "Het wachtwoord mag niet alleen uit spaties bestaan.",
+        ),
+        (
+            all(_invisible(c) for c in password),
+            "The password must not consist of invisible characters only.",
+            "Het wachtwoord mag niet alleen uit onzichtbare tekens bestaan.",
         ),
         (
             lowered in _common_passwords(),
