@@ -146,6 +146,7 @@ PLATFORM = PlatformSpec(
             description="Sets up and takes down a restricted tenant's login (its stack's custom resource)",
             # It restricts every account of the tenant's environment and domains, one by one.
             timeout_seconds=300,
+            cognito_actions=("cognito-idp:AdminUserGlobalSignOut",),  # what its people had is revoked
             sends_mail=True,  # the tenant's first admins learn their login URL
         ),
         FunctionSpec(

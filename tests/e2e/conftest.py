@@ -77,6 +77,15 @@ class RunningPlatform:
             timeout=120,
         )
 
+    def tenants_dir(self) -> Path:
+        return Path(self.env["TENANTS_DIR"])
+
+    def reload_tenants(self) -> list[dict[str, str]]:
+        """``POST /_local/tenants/reload``: the tenant folder set up again, as a deploy would."""
+        response = self.http.post("/_local/tenants/reload")
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
     def state(self) -> dict[str, Any]:
         """What the running platform wrote to its state file (emulator, SMP, ...)."""
         return json.loads(Path(self.env["LOCAL_STATE_FILE"]).read_text())  # type: ignore[no-any-return]
@@ -133,9 +142,28 @@ def stop_platform(running: RunningPlatform, process: subprocess.Popen[bytes]) ->
         process.kill()
 
 
+# The tenant the session's platform starts with: restricted to its own IdP (in the file an
+# OIDC IdP; locally the local identity provider under its slug). Tests add others and reload.
+ACME = {
+    "name": "Acme B.V.",
+    "email_domains": ["acme.example"],
+    "admins": ["it@acme.example"],
+    "idp": {
+        "type": "oidc",
+        "issuer": "https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/v2.0",
+        "client_id": "acme-entra-app",
+        "client_secret_name": "peppol-onboarding/tenants/acme",
+    },
+}
+
+
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
-    running, process = start_platform(tmp_path_factory.mktemp("local-platform"))
+    folder = tmp_path_factory.mktemp("local-platform")
+    tenants = folder / "tenants"
+    tenants.mkdir()
+    (tenants / "acme.json").write_text(json.dumps(ACME))
+    running, process = start_platform(folder, TENANTS_DIR=str(tenants))
     yield running
     stop_platform(running, process)
 

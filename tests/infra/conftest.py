@@ -8,6 +8,8 @@ import pytest
 
 from infra.platform import ROOT
 
+EXAMPLE_TENANTS = ROOT / "examples" / "tenants"
+
 
 @pytest.fixture(scope="session")
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
@@ -20,12 +22,26 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     from infra.app import build_app
 
     outdir = tmp_path_factory.mktemp("cdk.out")
-    app, stack = build_app(outdir=str(outdir))
+    app, stack = build_app(outdir=str(outdir), tenants_dir=EXAMPLE_TENANTS)
     assembly = app.synth()
     template_file = Path(assembly.directory) / stack.template_file
+    tenants = {
+        s.stack_name.rpartition("-tenant-")[2]: json.loads(
+            (Path(assembly.directory) / s.template_file).read_text()
+        )
+        for s in assembly.stacks
+        if "-tenant-" in s.stack_name
+    }
     return {
         "template": Template.from_json(json.loads(template_file.read_text())),
         "file": template_file,
         "json": json.loads(template_file.read_text()),
         "outdir": Path(assembly.directory),
+        # The tenant stacks of the example tenant files (an OIDC and a SAML tenant), by slug.
+        "tenants": tenants,
+        "tenant_files": {
+            s.stack_name.rpartition("-tenant-")[2]: Path(assembly.directory) / s.template_file
+            for s in assembly.stacks
+            if "-tenant-" in s.stack_name
+        },
     }

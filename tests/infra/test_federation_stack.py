@@ -131,7 +131,7 @@ def test_the_triggers_run_one_small_function_with_its_own_least_privilege_role(
         for k, f in functions.items()
         if f["Properties"]["Handler"] == "auth_api.triggers.lambda_handler"
     ]
-    assert config["PreSignUp"] == {"Fn::GetAtt": [name, "Arn"]}
+    assert config["PreSignUp"] == config["PreAuthentication"] == {"Fn::GetAtt": [name, "Arn"]}
     assert config["PreTokenGenerationConfig"] == {
         "LambdaArn": {"Fn::GetAtt": [name, "Arn"]},
         "LambdaVersion": "V2_0",
@@ -161,7 +161,8 @@ def test_the_triggers_run_one_small_function_with_its_own_least_privilege_role(
         for p in _resources(synthesized, "AWS::Lambda::Permission").values()
         if p["Properties"]["Principal"] == "cognito-idp.amazonaws.com"
     ]
-    assert len(permissions) == 2 and all("UserPool" in json.dumps(p["SourceArn"]) for p in permissions)
+    # One per trigger: PreSignUp, PreAuthentication, PreTokenGeneration.
+    assert len(permissions) == 3 and all("UserPool" in json.dumps(p["SourceArn"]) for p in permissions)
 
 
 def test_the_bridge_reads_its_secrets_and_nothing_else_does(synthesized: dict[str, Any]) -> None:

@@ -1,13 +1,23 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+from tests.support.tenants import ResponseUrl, response_url
 
 
 @pytest.fixture(autouse=True)
 def _aws(local_aws: Any) -> Any:
     return local_aws
+
+
+@pytest.fixture(scope="session")
+def cloudformation() -> Iterator[ResponseUrl]:
+    """Where the tenant provisioner puts its answers to CloudFormation."""
+    with response_url() as catcher:
+        yield catcher
 
 
 @pytest.fixture

@@ -218,7 +218,7 @@ def login(local_aws: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     hosted = federated_login().hosted()
     issued: dict[str, Any] = {}
 
-    def exchange(code: str, verifier: str) -> Tokens:
+    def exchange(code: str, verifier: str, client_id: str | None = None) -> Tokens:
         if code == "bad":
             raise errors.LoginRejected("invalid_grant")
         return Tokens(issued["id_token"], "access", "refresh", 3600)

@@ -9,6 +9,7 @@ import pytest
 from onboarding.domain.rules import CURRENT_TERMS_VERSION
 from tests.support.events import body_of
 from tests.support.flows import call, claims_of, login, new_account
+from tests.support.tenants import ResponseUrl, definition, set_up
 
 
 @pytest.fixture
@@ -137,21 +138,23 @@ def test_new_terms_must_be_accepted_before_anything_but_me(
     assert call("GET", "/environment", claims=claims)["statusCode"] == 200
 
 
-def test_a_restricted_environment_refuses_password_login(account: dict[str, Any], service: Any) -> None:
-    _restrict(service, account["environment"]["id"])
+def test_a_restricted_environment_refuses_password_login(
+    account: dict[str, Any], cloudformation: ResponseUrl
+) -> None:
+    set_up(cloudformation, definition(environment_id=account["environment"]["id"]))
     refused = call(
         "POST",
         "/auth/token",
         body={"username": account["user"]["username"], "password": "correct horse battery staple"},
     )
     assert refused["statusCode"] == 403 and body_of(refused)["error"]["code"] == "login_method_not_allowed"
+    assert "/login" in body_of(refused)["error"]["details"][0]["message"]
+    # A wrong password gets the same answer: the account has no password login any more, and
+    # the user pool's PreAuthentication refuses it before any password is checked, so both
+    # renderings refuse before the password too (README: tenants restricted to their own IdP).
     wrong = call(
         "POST", "/auth/token", body={"username": account["user"]["username"], "password": "wrong one!!"}
     )
-    assert wrong["statusCode"] == 401  # a wrong password still says nothing about the policy
+    assert wrong["statusCode"] == 403 and body_of(wrong)["error"]["code"] == "login_method_not_allowed"
     refresh = call("POST", "/auth/token/refresh", body={"refresh_token": account["tokens"]["refresh_token"]})
     assert refresh["statusCode"] == 401
-
-
-def _restrict(service: Any, environment_id: str) -> None:
-    service.environments.restrict_login(environment_id, "acme-entra", service.clock())

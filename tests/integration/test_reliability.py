@@ -46,7 +46,7 @@ def test_mail_outage_for_a_first_signup_leaves_no_token(
 ) -> None:
     monkeypatch.setattr(service, "mailer", BrokenMailer())
     assert call("POST", "/auth/signup", body={"email": email})["statusCode"] == 503
-    signup, account = service.signups.load(email)
+    signup, account, _ = service.signups.load(email)
     assert signup is None and account is None
 
 
@@ -69,7 +69,7 @@ def test_identity_outage_undoes_the_activation_so_the_link_can_be_used_again(
     monkeypatch.setattr(service.identity, "create_login", unavailable)
     failed = complete(token, username="retry-" + email[5:17])
     assert failed["statusCode"] == 503 and body_of(failed)["error"]["code"] == "identity_unavailable"
-    signup, account = service.signups.load(email)
+    signup, account, _ = service.signups.load(email)
     assert account is None and signup.status.value == "pending"
     monkeypatch.undo()
     assert complete(token, username="retry-" + email[5:17])["statusCode"] == 201
@@ -93,7 +93,7 @@ def test_twenty_parallel_completions_with_one_token_create_exactly_one_user(
     outcomes = race(create)
     assert outcomes.count("created") == 1, outcomes
     assert set(outcomes) <= {"created", "activation_used"}
-    _, account = service.signups.load(email)
+    _, account, _ = service.signups.load(email)
     assert account is not None
     user = service.users.get(account.user_id)
     assert user is not None and login(user.username)["id_token"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -47,11 +48,15 @@ from onboarding.domain.ports import (
     KvkSearchResult,
     OutboundMigration,
     RateLimit,
+    SignInFacts,
     Tokens,
     ViesResult,
 )
 from onboarding.domain.registration import RegistrationJob, RegistrationMessage
 from onboarding.domain.rules import canonical_username, hour_bucket, seconds_to_next_hour
+from onboarding.domain.tenancy import LoginRestriction, TenantLogin
+
+API_CLIENT = "api-client"  # the app client FakeIdentity's password logins get tokens for
 
 
 @dataclass
@@ -72,7 +77,9 @@ class Memory:
     outbox: dict[str, datetime] = field(default_factory=dict)  # job id -> when it is due
     counters: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     identities: dict[tuple[str, str], FederatedIdentity] = field(default_factory=dict)  # (provider, subject)
-    domain_policies: dict[str, DomainPolicy] = field(default_factory=dict)  # email domain -> policy
+    domain_policies: dict[str, DomainPolicy] = field(default_factory=dict)  # email domain -> owner
+    tenants: dict[str, TenantLogin] = field(default_factory=dict)  # slug -> tenant
+    refresh_clients: dict[str, str] = field(default_factory=dict)  # refresh token -> app client
     logins: dict[str, tuple[LoginAttempt, bool]] = field(
         default_factory=dict
     )  # state hash -> (attempt, used)
@@ -110,6 +117,12 @@ class InMemoryUsers:
     def change_role(self, user_id: str, role: Role, moment: datetime) -> User:
         return self.update_profile(user_id, {"role": role}, moment)
 
+    def with_email_domain(self, domain: str) -> list[User]:
+        return [u for u in self.memory.users.values() if u.email_canonical.rpartition("@")[2] == domain]
+
+    def restrict_login(self, user_id: str, restriction: LoginRestriction | None, moment: datetime) -> User:
+        return self.update_profile(user_id, {"login_restriction": restriction}, moment)
+
     def _existing(self, user_id: str) -> User:
         user = self.memory.users.get(user_id)
         if user is None:
@@ -121,8 +134,12 @@ class InMemorySignups:
     def __init__(self, memory: Memory) -> None:
         self.memory = memory
 
-    def load(self, email_canonical: str) -> tuple[Signup | None, AccountRef | None]:
-        return self.memory.signups.get(email_canonical), self.memory.emails.get(email_canonical)
+    def load(self, email_canonical: str) -> tuple[Signup | None, AccountRef | None, DomainPolicy | None]:
+        return (
+            self.memory.signups.get(email_canonical),
+            self.memory.emails.get(email_canonical),
+            self.memory.domain_policies.get(email_canonical.rpartition("@")[2]),
+        )
 
     def find_by_token_hash(self, token_hash: str) -> Signup | None:
         return next((s for s in self.memory.signups.values() if s.token_hash == token_hash), None)
@@ -230,6 +247,59 @@ class InMemoryEnvironments:
 
     def credit_entries(self, environment_id: str) -> list[CreditEntry]:
         return sorted(self.memory.ledger.get(environment_id, []), key=lambda e: e.at, reverse=True)
+
+    def member_ids(self, environment_id: str) -> list[str]:
+        return [u.id for u in self.memory.users.values() if u.environment_id == environment_id]
+
+
+class InMemoryTenants:
+    """Restricted tenants and the email domains they own (``Tenants``)."""
+
+    def __init__(self, memory: Memory) -> None:
+        self.memory = memory
+
+    def get(self, slug: str) -> TenantLogin | None:
+        return self.memory.tenants.get(slug)
+
+    def save(
+        self,
+        tenant: TenantLogin,
+        *,
+        new_environment: Environment | None,
+        released_domains: Iterable[str],
+        moment: datetime,
+    ) -> None:
+        taken = sorted(
+            d
+            for d in tenant.email_domains
+            if (owner := self.memory.domain_policies.get(d)) is not None and owner.provider_id != tenant.slug
+        )
+        if taken:
+            raise errors.DomainTaken(taken)
+        existing = self.memory.tenants.get(tenant.slug)
+        if existing is not None and existing.environment_id != tenant.environment_id:
+            raise errors.TenantMoved
+        environment = new_environment or self.memory.environments.get(tenant.environment_id)
+        if environment is None or (new_environment and new_environment.id in self.memory.environments):
+            raise errors.EnvironmentNotFound
+        self.memory.environments[environment.id] = environment.model_copy(
+            update={"restricted_to_idp": tenant.slug, "updated_at": moment}
+        )
+        self.memory.tenants[tenant.slug] = tenant
+        for domain in tenant.email_domains:
+            self.memory.domain_policies[domain] = DomainPolicy(tenant.environment_id, tenant.slug)
+        for domain in set(released_domains) - tenant.email_domains:
+            self._release(tenant.slug, domain)
+
+    def remove(self, tenant: TenantLogin) -> None:
+        self.memory.tenants.pop(tenant.slug, None)
+        for domain in tenant.email_domains:
+            self._release(tenant.slug, domain)
+
+    def _release(self, slug: str, domain: str) -> None:
+        owner = self.memory.domain_policies.get(domain)
+        if owner is not None and owner.provider_id == slug:
+            del self.memory.domain_policies[domain]
 
 
 class InMemoryOrganisations:
@@ -401,6 +471,12 @@ class InMemoryLogins:
         self.memory.sessions[code] = (found[0], found[1], True)
         return found[0]
 
+    def remember_client(self, refresh_token: str, client_id: str, expires_at: datetime) -> None:
+        self.memory.refresh_clients[refresh_token] = client_id
+
+    def client_of(self, refresh_token: str) -> str | None:
+        return self.memory.refresh_clients.get(refresh_token)
+
 
 class InMemoryIdentities:
     """The federated identities and the accounts first sign-ins create (``FederatedIdentities``)."""
@@ -410,17 +486,18 @@ class InMemoryIdentities:
         self.reads = 0
 
     def find(
-        self, provider: str, subject: str, email_canonical: str
-    ) -> tuple[FederatedIdentity | None, ExistingAccount | None, DomainPolicy | None]:
+        self, provider: str, subject: str, email_canonical: str, *, tenant: str | None = None
+    ) -> SignInFacts:
         self.reads += 1
         account = self.memory.emails.get(email_canonical) if email_canonical else None
         policy = (
             self.memory.domain_policies.get(email_canonical.rpartition("@")[2]) if email_canonical else None
         )
-        return (
-            self.memory.identities.get((provider, subject)),
-            ExistingAccount(account.user_id, account.environment_id) if account else None,
-            policy,
+        return SignInFacts(
+            identity=self.memory.identities.get((provider, subject)),
+            existing=ExistingAccount(account.user_id, account.environment_id) if account else None,
+            policy=policy,
+            tenant=self.memory.tenants.get(tenant) if tenant else None,
         )
 
     def create_account(
@@ -437,17 +514,19 @@ class InMemoryIdentities:
         if environment is not None:
             self.memory.environments[environment.id] = environment
 
-    def link(self, identity: FederatedIdentity) -> None:
+    def link(self, identity: FederatedIdentity, *, restriction: LoginRestriction | None = None) -> None:
         if (identity.provider, identity.subject) in self.memory.identities:
             raise errors.IdentityTaken
         user = self.memory.users.get(identity.user_id)
         if user is None:
             raise errors.UserNotFound
         self.memory.identities[(identity.provider, identity.subject)] = identity
+        changes: dict[str, Any] = {}
         if identity.provider not in user.identities:
-            self.memory.users[user.id] = user.model_copy(
-                update={"identities": [*user.identities, identity.provider]}
-            )
+            changes["identities"] = [*user.identities, identity.provider]
+        if restriction is not None:
+            changes["login_restriction"] = restriction
+        self.memory.users[user.id] = user.model_copy(update=changes)
 
 
 # --- Outside services ---------------------------------------------------------------------------
@@ -478,7 +557,14 @@ class FakeHostedLogin:
         self.exchanged: list[tuple[str, str]] = []
 
     def authorize_url(
-        self, *, provider: Provider, state: str, nonce: str, code_challenge: str, login_hint: str | None
+        self,
+        *,
+        provider: Provider,
+        state: str,
+        nonce: str,
+        code_challenge: str,
+        login_hint: str | None,
+        client_id: str | None = None,
     ) -> str:
         self.last = {
             "provider": provider.cognito_name,
@@ -486,17 +572,20 @@ class FakeHostedLogin:
             "nonce": nonce,
             "code_challenge": code_challenge,
             "login_hint": login_hint,
+            "client_id": client_id,
         }
         return f"https://login.example/oauth2/authorize?state={state}"
 
-    def exchange(self, code: str, code_verifier: str) -> Tokens:
+    def exchange(self, code: str, code_verifier: str, client_id: str | None = None) -> Tokens:
         self.exchanged.append((code, code_verifier))
+        self.exchanged_at = client_id
         if self.exchange_fails is not None:
             raise self.exchange_fails
         assert self.tokens is not None
         return self.tokens
 
-    def verify(self, id_token: str) -> dict[str, Any]:
+    def verify(self, id_token: str, client_id: str | None = None) -> dict[str, Any]:
+        self.verified_for = client_id
         if self.verify_fails is not None:
             raise self.verify_fails
         return dict(self.claims)
@@ -516,7 +605,7 @@ class FakeIdentity:
 
     def __init__(self) -> None:
         self.logins: dict[str, tuple[str, str]] = {}  # username -> (email, password)
-        self.refresh_tokens: dict[str, str] = {}  # refresh token -> username
+        self.refresh_tokens: dict[str, tuple[str, str]] = {}  # refresh token -> (username, client)
         self.signed_out: list[str] = []
         self.asked: list[str] = []  # usernames authenticate was asked about
         self.unavailable = False
@@ -531,23 +620,30 @@ class FakeIdentity:
         login = self.logins.get(username)
         if login is None or login[1] != password:
             raise errors.LoginRejected("NotAuthorizedException")
-        refresh_token = f"refresh-{len(self.refresh_tokens)}-{username}"
-        self.refresh_tokens[refresh_token] = username
-        return self._tokens(username, refresh_token)
+        return self.issue(username, API_CLIENT)
 
-    def refresh(self, refresh_token: str) -> Tokens:
+    def issue(self, username: str, client_id: str) -> Tokens:
+        """Tokens (with a refresh token) of ``client_id``, as a login through it gives them."""
+        refresh_token = f"refresh-{len(self.refresh_tokens)}-{username}"
+        self.refresh_tokens[refresh_token] = (username, client_id)
+        return self._tokens(username, refresh_token, client_id)
+
+    def refresh(self, refresh_token: str, client_id: str | None = None) -> Tokens:
         self._available()
-        username = self.refresh_tokens.get(refresh_token)
-        if username is None:
+        found = self.refresh_tokens.get(refresh_token)
+        # A refresh token works only at the client that issued it (the API's or the web
+        # client's, tried in turn, when none is named).
+        if found is None or (client_id is not None and found[1] != client_id):
             raise errors.LoginRejected("NotAuthorizedException")
-        return self._tokens(username, None)
+        return self._tokens(found[0], None, found[1])
 
     def sign_out(self, username: str) -> None:
         self.signed_out.append(username)
-        self.refresh_tokens = {t: u for t, u in self.refresh_tokens.items() if u != username}
+        self.refresh_tokens = {t: u for t, u in self.refresh_tokens.items() if u[0] != username}
 
-    def _tokens(self, username: str, refresh_token: str | None) -> Tokens:
-        claims = {"cognito:username": username, "token_use": "id", "email": self.logins[username][0]}
+    def _tokens(self, username: str, refresh_token: str | None, client_id: str) -> Tokens:
+        email = self.logins[username][0] if username in self.logins else f"{username}@example.org"
+        claims = {"cognito:username": username, "token_use": "id", "email": email, "aud": client_id}
         return Tokens(
             id_token=_unsigned_token(claims),
             access_token=_unsigned_token({"username": username, "token_use": "access"}),

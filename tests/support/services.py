@@ -24,6 +24,7 @@ from tests.support.fakes import (
     InMemoryLogins,
     InMemoryOrganisations,
     InMemorySignups,
+    InMemoryTenants,
     InMemoryUsers,
     Memory,
 )
@@ -123,6 +124,14 @@ class World:
     def jobs(self) -> InMemoryJobs:
         return InMemoryJobs(self.memory)
 
+    @property
+    def tenants(self) -> InMemoryTenants:
+        return InMemoryTenants(self.memory)
+
+    @property
+    def logins(self) -> InMemoryLogins:
+        return InMemoryLogins(self.memory)
+
     def auth_service(self, settings: Settings = SETTINGS) -> Any:
         from auth_api.service import AuthService
 
@@ -134,6 +143,7 @@ class World:
             organisations=self.organisations,
             mailer=self.mailer,
             identity=self.identity,
+            logins=self.logins,
             clock=self.clock,
         )
 
@@ -156,8 +166,9 @@ class World:
 
         return FederatedLogin(
             settings=settings,
-            logins=InMemoryLogins(self.memory),
+            logins=self.logins,
             hosted=lambda: self.hosted,
+            tenants=self.tenants,
             clock=self.clock,
         )
 
@@ -172,6 +183,43 @@ class World:
             providers=BUILT_IN,
             clock=self.clock,
         )
+
+    def tenant_provisioning(self) -> Any:
+        from auth_api.tenants import TenantProvisioning
+
+        return TenantProvisioning(
+            tenants=self.tenants,
+            users=self.users,
+            environments=self.environments,
+            identity=self.identity,
+            mailer=self.mailer,
+            public_url=SETTINGS.public_url,
+            clock=self.clock,
+        )
+
+    def restrict(
+        self,
+        slug: str = "acme",
+        *,
+        domains: tuple[str, ...] = ("acme.example",),
+        admins: tuple[str, ...] = ("it@acme.example",),
+        environment_id: str | None = None,
+        client_id: str | None = None,
+    ) -> Any:
+        """A tenant restricted to its own IdP, set up as its stack sets it up: its record, its
+        domains, its environment (``environment_id``'s, else a new one) and its people."""
+        from onboarding.domain.tenancy import TenantDefinition, provider_name
+
+        definition = TenantDefinition(
+            slug=slug,
+            name=slug.title(),
+            environment_id=environment_id,
+            provider_name=provider_name(slug),
+            client_id=client_id or f"{slug}-client",
+            email_domains=domains,
+            admins=admins,
+        )
+        return self.tenant_provisioning().set_up(definition).tenant
 
     def peppol_service(self, settings: Settings = SETTINGS) -> Any:
         from peppol_api.service import PeppolService

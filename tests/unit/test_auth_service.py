@@ -211,21 +211,25 @@ def test_a_restricted_environment_refuses_password_login_and_revokes_the_tokens(
     world: World, service: Any
 ) -> None:
     account = _account(world, service)
-    world.memory.environments[account.environment.id] = account.environment.model_copy(
-        update={"restricted_to_idp": "acme"}
-    )
-    with pytest.raises(errors.LoginMethodNotAllowed):
+    refresh_token = service.login("finance", PASSWORD).refresh_token
+    world.restrict(environment_id=account.environment.id)
+    world.identity.asked.clear()
+    with pytest.raises(errors.LoginMethodNotAllowed) as refused:
         service.login("finance", PASSWORD)
+    assert refused.value.details == [{"field": "login_url", "message": "/t/acme/login"}]
+    # Refused before any password is checked, as the user pool's PreAuthentication does; what
+    # the account had was revoked when the tenant was set up.
+    assert world.identity.asked == []
     assert world.identity.signed_out == [account.user.id]
+    assert refresh_token not in world.identity.refresh_tokens
 
 
 def test_a_refresh_token_of_a_restricted_password_user_stops_working(world: World, service: Any) -> None:
     account = _account(world, service)
     refresh_token = service.login("finance", PASSWORD).refresh_token
     assert service.refresh(refresh_token).claims()["cognito:username"] == account.user.id
-    world.memory.environments[account.environment.id] = account.environment.model_copy(
-        update={"restricted_to_idp": "acme"}
-    )
+    world.restrict(environment_id=account.environment.id)
+    world.identity.refresh_tokens[refresh_token] = (account.user.id, "api-client")  # not revoked after all
     with pytest.raises(errors.Unauthorized):
         service.refresh(refresh_token)
     with pytest.raises(errors.Unauthorized):

@@ -170,11 +170,11 @@ def test_the_first_sign_in_reads_once(world: World) -> None:
 
 def test_tokens_are_only_issued_to_logins_with_an_account(world: World) -> None:
     user_id = _manual_account(world)
-    world.sign_ins().before_tokens(user_id)
+    world.sign_ins().before_tokens(user_id, "client")
     _first_sign_in(world, "Google_g1", **{EMAIL: "anna@gmail.com", EMAIL_VERIFIED: "true"})
-    world.sign_ins().before_tokens("Google_g1")  # its user name, in any case
+    world.sign_ins().before_tokens("Google_g1", "web-client")  # its user name, in any case
     with pytest.raises(errors.SignInRefused):
-        world.sign_ins().before_tokens("Google_nobody")
+        world.sign_ins().before_tokens("Google_nobody", "web-client")
 
 
 # --- The login: start, callback, session --------------------------------------------------------

@@ -21,13 +21,13 @@ from onboarding.domain.linking import (
     FederatedSignIn,
     Outcome,
     Provider,
-    ProviderKind,
-    Tenant,
     account_id,
     decide,
     parse_username,
+    tenant_provider,
     trust,
 )
+from onboarding.domain.tenancy import TenantLogin
 
 ACCOUNT = ExistingAccount(user_id="u-1", environment_id="env-1")
 
@@ -157,8 +157,18 @@ def test_without_a_usable_address_there_is_no_link_and_no_claim(email: str) -> N
     assert decision.outcome in {Outcome.SEPARATE_ACCOUNT, Outcome.NEW_ACCOUNT} and not decision.claims_email
 
 
-# --- Tenants' own IdPs (issue 11 decides with the same rule) -------------------------------------
-ACME = Provider("acme", ProviderKind.TENANT, "acme", "Acme", Tenant("env-acme", frozenset({"acme.example"})))
+# --- Tenants' own IdPs (decided with the same rule) ----------------------------------------------
+ACME = tenant_provider(
+    TenantLogin(
+        slug="acme",
+        name="Acme",
+        environment_id="env-acme",
+        provider_name="tenant-acme",
+        client_id="acme-client",
+        email_domains=frozenset({"acme.example"}),
+        admins=frozenset({"it@acme.example"}),
+    )
+)
 
 
 def test_a_tenant_idp_creates_members_of_its_own_environment() -> None:

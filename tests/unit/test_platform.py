@@ -29,6 +29,7 @@ def test_table_layout_matches_the_layers_repositories() -> None:
         (dynamo.TOKEN_INDEX, dynamo.TOKEN_INDEX_KEY, None),
         (dynamo.REVIEW_INDEX, dynamo.REVIEW_INDEX_KEY, dynamo.REVIEW_INDEX_SORT_KEY),
         (dynamo.OUTBOX_INDEX, dynamo.OUTBOX_INDEX_KEY, dynamo.OUTBOX_INDEX_SORT_KEY),
+        (dynamo.EMAIL_DOMAIN_INDEX, dynamo.EMAIL_DOMAIN_INDEX_KEY, None),
     ]
 
 
@@ -53,6 +54,7 @@ def test_every_route_of_the_api_contract_sections_is_served() -> None:
         ("GET", "/auth/login/{provider}"),
         ("GET", "/auth/callback"),
         ("POST", "/auth/session"),
+        ("GET", "/t/{tenant}/login"),
         ("GET", "/login"),
         ("GET", "/"),
     }
@@ -74,6 +76,7 @@ def test_only_sign_up_login_and_documentation_are_public() -> None:
         "/auth/login/{provider}",
         "/auth/callback",
         "/auth/session",
+        "/t/{tenant}/login",
         "/login",
         "/",
         "/openapi.json",

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from auth_api.tenants import TenantProvisioning
 from onboarding.adapters.cloudformation import CustomResourceRequest, CustomResourceResponse, respond
 from onboarding.adapters.dynamo import Table
+from onboarding.adapters.identity import CognitoIdentity
 from onboarding.adapters.mailer import SesMailer
 from onboarding.adapters.repositories.environments import EnvironmentRepository
 from onboarding.adapters.repositories.tenants import TenantRepository
@@ -38,6 +39,7 @@ def provisioning() -> TenantProvisioning:
         tenants=TenantRepository(table),
         users=UserRepository(table),
         environments=EnvironmentRepository(table),
+        identity=CognitoIdentity(settings.identity.user_pool_id, settings.identity.api_client_id),
         mailer=SesMailer(settings.mail.sender, settings.mail.configuration_set),
         public_url=settings.public_url,
     )

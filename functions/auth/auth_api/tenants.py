@@ -7,7 +7,7 @@ Setting up (a tenant's stack is created or changed):
    tenant owns), the environment restricted to it, and the domains it no longer has given back;
 3. its people restricted to its own app client: every member of its environment, and every
    account with an address in its domains (wherever it is: the domain's owner decides how its
-   addresses log in);
+   addresses log in), each signed out everywhere (their refresh tokens revoked);
 4. the first time, a mail to its first admins with the login URL.
 Taking down (its stack is deleted) removes the record and the domains: the login URL answers
 404 and the IdP, with its app client, is gone with the stack. The environment stays restricted
@@ -29,7 +29,7 @@ from onboarding.domain import errors
 from onboarding.domain.errors import MailNotSent
 from onboarding.domain.mail import tenant_ready_mail
 from onboarding.domain.models import DEFAULT_LANGUAGE, Environment
-from onboarding.domain.ports import Environments, Mailer, Tenants, Users
+from onboarding.domain.ports import Environments, Identity, Mailer, Tenants, Users
 from onboarding.domain.rules import now
 from onboarding.domain.tenancy import LoginRestriction, TenantDefinition, TenantLogin
 from onboarding.observability import logger
@@ -48,6 +48,7 @@ class TenantProvisioning:
     tenants: Tenants
     users: Users
     environments: Environments
+    identity: Identity
     mailer: Mailer
     public_url: str
     clock: Callable[[], datetime] = field(default=now)
@@ -106,6 +107,8 @@ class TenantProvisioning:
         for user in people.values():
             if user.login_restriction != restriction:
                 self.users.restrict_login(user.id, restriction, moment)
+                # Tokens issued before: refresh tokens revoked now; ID tokens the API refuses.
+                self.identity.sign_out(user.id)
                 changed += 1
         return changed
 
