@@ -14,10 +14,10 @@ export PYTHONDONTWRITEBYTECODE := 1
 # uv trusts the platform's certificate store (where proxies and companies add their CAs).
 export UV_SYSTEM_CERTS := 1
 
-.PHONY: help dev test test-fast synth lint bench deploy diff openapi layer lock browser clean operator signing-keys
+.PHONY: help dev test test-fast synth lint bench deploy deploy-tenant tenant-file diff openapi layer lock browser clean operator signing-keys
 
 help:  ## list the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: requirements-dev.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -63,6 +63,14 @@ synth: $(VENV)/.installed node_modules/.installed layer  ## synthesize CloudForm
 
 deploy: $(VENV)/.installed node_modules/.installed layer  ## deploy a stage: make deploy STAGE=acc
 	npx cdk deploy --all -c stage=$(STAGE) --require-approval broadening
+
+# Only the tenant's stack (--exclusively): the platform's stack is deployed by `make deploy`.
+deploy-tenant: tenant-file $(VENV)/.installed node_modules/.installed layer  ## deploy one tenant's stack: make deploy-tenant TENANT=acme STAGE=acc
+	npx cdk deploy PeppolOnboarding-$(STAGE)-tenant-$(TENANT) --exclusively -c stage=$(STAGE) --require-approval broadening
+
+tenant-file:
+	@test -n "$(TENANT)" || { echo "usage: make deploy-tenant TENANT=<slug> [STAGE=<stage>]" >&2; exit 2; }
+	@test -f "$${TENANTS_DIR:-tenants}/$(TENANT).json" || { echo "there is no tenant file $${TENANTS_DIR:-tenants}/$(TENANT).json" >&2; exit 2; }
 
 diff: $(VENV)/.installed node_modules/.installed layer  ## what a deploy would change
 	npx cdk diff --all -c stage=$(STAGE)

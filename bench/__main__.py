@@ -1,7 +1,7 @@
 """Prints, per function, the median import time of its handler module against a bare
 ``import boto3`` + one client (measured in the same run, in fresh interpreters), the number
-of AWS calls each route makes against the local emulator, and the Peppol worker's figures
-(``bench/peppol.py``).
+of AWS calls each route makes against the local emulator, the Peppol worker's figures
+(``bench/peppol.py``), and how synth grows with tenant stacks (``bench/tenants.py``).
 
     make bench            # RUNS=9 make bench for more samples
 """
@@ -88,8 +88,11 @@ def aws_calls() -> None:
 
 
 def main(argv: list[str]) -> int:
+    from bench.tenants import synth
+
     cold_start()
     aws_calls()
+    synth()
     return 0
 
 

@@ -136,23 +136,39 @@ def scenario(resources: Any) -> Iterator[tuple[str, Callable[[], int]]]:
 def triggers(resources: Any, email: str, state: dict[str, Any]) -> Iterator[tuple[str, Callable[[], int]]]:
     """The user pool's triggers, called as Cognito calls them (their DynamoDB budget: at most
     two calls each)."""
-    from infra.local.events import LambdaContext, pre_sign_up_event, pre_token_generation_event
+    from infra.local.events import (
+        LambdaContext,
+        pre_authentication_event,
+        pre_sign_up_event,
+        pre_token_generation_event,
+    )
     from infra.local.router import handler
     from infra.platform import PLATFORM
     from onboarding.domain.linking import EMAIL, EMAIL_VERIFIED, MS_EDOV
 
     spec = next(f for f in PLATFORM.functions if f.user_pool_triggers)
+    builders = {"sign_up": pre_sign_up_event, "tokens": pre_token_generation_event}
 
-    def fire(username: str, attributes: dict[str, str], *, tokens: bool = False) -> Callable[[], int]:
+    def fire(
+        username: str,
+        attributes: dict[str, str],
+        *,
+        tokens: bool = False,
+        client_id: str | None = None,
+        password: bool = False,
+    ) -> Callable[[], int]:
         def request() -> int:
-            build = pre_token_generation_event if tokens else pre_sign_up_event
+            build = pre_authentication_event if password else builders["tokens" if tokens else "sign_up"]
             event = build(
                 user_pool_id=resources.user_pool_id,
                 username=username,
-                client_id=resources.web_client_id,
+                client_id=client_id or resources.web_client_id,
                 user_attributes=attributes,
             )
-            handler(spec.name)(event, LambdaContext(spec.name, spec.timeout_seconds))
+            try:
+                handler(spec.name)(event, LambdaContext(spec.name, spec.timeout_seconds))
+            except Exception:
+                return 403  # the trigger refused (as it should for a tenant's people)
             return 200
 
         return request
@@ -166,3 +182,32 @@ def triggers(resources: Any, email: str, state: dict[str, Any]) -> Iterator[tupl
         fire(f"Microsoft_{uuid.uuid4()}", {EMAIL: email, MS_EDOV: "true"}),
     )
     yield "PreTokenGeneration", fire(google, {EMAIL: verified[EMAIL]}, tokens=True)
+
+    # A tenant restricted to its own IdP, set up as its stack does (the provisioner's logic).
+    tenant = _tenant()
+    tenant_user = f"{tenant.provider_name}_{uuid.uuid4().hex}"
+    address = {EMAIL: f"bench@{tenant.email_domains[0]}"}
+    yield "GET /t/{tenant}/login", lambda: int(_call("GET", f"/t/{tenant.slug}/login")["statusCode"])
+    yield "PreSignUp (a tenant's own IdP)", fire(tenant_user, address, client_id=tenant.client_id)
+    yield (
+        "PreTokenGeneration (a tenant's own client)",
+        fire(tenant_user, address, tokens=True, client_id=tenant.client_id),
+    )
+    yield "PreTokenGeneration (a tenant's people, other client)", fire(tenant_user, address, tokens=True)
+    yield "PreAuthentication (a tenant's people)", fire(tenant_user, address, password=True)
+
+
+def _tenant() -> Any:
+    from auth_api.provisioner import provisioning
+    from onboarding.domain.tenancy import TenantDefinition, provider_name
+
+    slug = f"bench{uuid.uuid4().hex[:8]}"
+    definition = TenantDefinition(
+        slug=slug,
+        name="Bench B.V.",
+        provider_name=provider_name(slug),
+        client_id=f"{slug}-client",
+        email_domains=(f"{slug}.example",),
+        admins=(f"it@{slug}.example",),
+    )
+    return provisioning().set_up(definition).tenant

@@ -220,3 +220,19 @@ def test_a_bad_tenant_file_is_refused_naming_the_file_and_the_field(platform: Ru
         assert platform.http.get("/t/acme/login", follow_redirects=False).status_code == 302
     finally:
         path.unlink()
+
+
+def test_the_login_page_sends_a_tenants_people_to_their_own_login(
+    platform: RunningPlatform, initech: Restricted, page: Any
+) -> None:
+    sub = register(platform, "initech", initech.email)
+    page.goto(f"{platform.url}/login")
+    page.fill("#username", initech.username)
+    page.fill("#password", PASSWORD)
+    page.click("#submit")
+    # On through the tenant's own login to its IdP: the local identity provider's page for it.
+    page.get_by_text(sub).click()
+    page.wait_for_url(f"{platform.url}/")
+    page.locator("#environment").wait_for()
+    page.get_by_text(f"Ingelogd als {initech.email}").wait_for()
+    assert page.locator("#identities").text_content() == "E-mail, Google, initech"

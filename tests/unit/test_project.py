@@ -69,6 +69,13 @@ def test_make_help_prints_plain_text_not_make_variables() -> None:
     assert "make dev" in shown and "$(" not in shown and "$$" not in shown, shown
 
 
+def test_make_deploy_tenant_deploys_the_tenants_own_stack() -> None:
+    from infra.tenant_stack import tenant_stack_name
+
+    makefile = (ROOT / "Makefile").read_text()
+    assert f"npx cdk deploy {tenant_stack_name('$(STAGE)', '$(TENANT)')} --exclusively" in makefile
+
+
 def _committed_files() -> list[str]:
     """The files the repository holds (every file outside what is built or installed when there
     is no git checkout, as in an unpacked archive)."""
