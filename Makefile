@@ -8,6 +8,9 @@ PY := $(VENV)/bin/python
 UV_VERSION := 0.13.9
 STAGE ?= dev
 PORT ?= 3000
+# Test processes (pytest-xdist): the suite is mostly one process waiting for another, so two
+# keep two cores busy. TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= 2
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PYTHONDONTWRITEBYTECODE := 1
@@ -52,10 +55,10 @@ dev: $(VENV)/.installed  ## run the whole platform locally on http://127.0.0.1:3
 
 test: $(VENV)/.installed layer browser  ## run every test (unit, integration, infra, e2e, schemathesis)
 	$(PY) -m infra.openapi --check
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup
 
 test-fast: $(VENV)/.installed  ## unit and integration tests only
-	$(PY) -m pytest -q -p no:cacheprovider tests/unit tests/integration
+	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup tests/unit tests/integration
 
 synth: $(VENV)/.installed node_modules/.installed layer  ## synthesize CloudFormation into cdk.out (no AWS account needed)
 	npx cdk synth --quiet -c stage=$(STAGE)

@@ -24,6 +24,22 @@ for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
 os.environ["NO_PROXY"] = "127.0.0.1,localhost"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """With several workers (``make test`` runs two: ``pytest -n 2 --dist loadgroup``), the
+    tests that share one expensive session fixture stay together on one worker: the infra tests
+    (one synth), the end-to-end tests (one `make dev`), and the schemathesis run on its own
+    (with its own `make dev`), so that it runs beside the others; unit and integration tests
+    (an emulator per worker) go wherever a worker is free."""
+    for item in items:
+        path = item.path.as_posix()
+        if "/tests/infra/" in path:
+            item.add_marker(pytest.mark.xdist_group("infra"))
+        elif path.endswith("/tests/e2e/test_schemathesis.py"):
+            item.add_marker(pytest.mark.xdist_group("schemathesis"))
+        elif "/tests/e2e/" in path:
+            item.add_marker(pytest.mark.xdist_group("e2e"))
+
+
 @pytest.fixture(scope="session")
 def local_aws() -> Iterator[object]:
     from infra.local.bootstrap import bootstrap

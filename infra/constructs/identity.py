@@ -6,6 +6,7 @@ then (``add_federation``) the login providers and the hosted login's own client,
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TypedDict
 
 import aws_cdk as cdk
 from aws_cdk import aws_cognito as cognito
@@ -107,9 +108,7 @@ class Identity(Construct):
             auth_flows=cognito.AuthFlow(admin_user_password=True),
             prevent_user_existence_errors=True,
             enable_token_revocation=True,
-            id_token_validity=cdk.Duration.minutes(60),
-            access_token_validity=cdk.Duration.minutes(60),
-            refresh_token_validity=cdk.Duration.days(REFRESH_TOKEN_DAYS),
+            **_token_validity(),
             read_attributes=cognito.ClientAttributes().with_standard_attributes(
                 email=True, email_verified=True
             ),
@@ -226,6 +225,21 @@ class Identity(Construct):
 _STANDARD = {"email": "email", "name": "fullname"}  # pool attribute -> CDK's name for it
 
 
+class _TokenValidity(TypedDict):
+    id_token_validity: cdk.Duration
+    access_token_validity: cdk.Duration
+    refresh_token_validity: cdk.Duration
+
+
+def _token_validity() -> _TokenValidity:
+    """Every app client's: ID and access tokens for an hour, refresh tokens for 30 days."""
+    return _TokenValidity(
+        id_token_validity=cdk.Duration.minutes(60),
+        access_token_validity=cdk.Duration.minutes(60),
+        refresh_token_validity=cdk.Duration.days(REFRESH_TOKEN_DAYS),
+    )
+
+
 def attribute_mapping(mapping: Mapping[str, str]) -> cognito.AttributeMapping:
     """Pool attribute -> the provider's claim, as CDK writes it."""
     return cognito.AttributeMapping(
@@ -262,9 +276,7 @@ def hosted_login_client(
         auth_flows=cognito.AuthFlow(),
         prevent_user_existence_errors=True,
         enable_token_revocation=True,
-        id_token_validity=cdk.Duration.minutes(60),
-        access_token_validity=cdk.Duration.minutes(60),
-        refresh_token_validity=cdk.Duration.days(REFRESH_TOKEN_DAYS),
+        **_token_validity(),
         read_attributes=cognito.ClientAttributes().with_standard_attributes(
             email=True, email_verified=True, fullname=True
         ),

@@ -19,7 +19,8 @@ from infra.platform import ROOT
 from infra.tenants import load_tenants
 from tests.infra.conftest import EXAMPLE_TENANTS
 
-SLUGS = [t.slug for t in load_tenants(EXAMPLE_TENANTS)]
+TENANTS = {t.slug: t for t in load_tenants(EXAMPLE_TENANTS)}
+SLUGS = list(TENANTS)
 
 
 def _resources(template: dict[str, Any], kind: str) -> list[dict[str, Any]]:
@@ -43,7 +44,7 @@ def test_a_tenant_stack_has_its_idp_on_the_platforms_pool_with_its_domains(
     template = synthesized["tenants"][slug]
     [provider] = _resources(template, "AWS::Cognito::UserPoolIdentityProvider")
     properties = provider["Properties"]
-    tenant = next(t for t in load_tenants(EXAMPLE_TENANTS) if t.slug == slug)
+    tenant = TENANTS[slug]
     assert properties["ProviderName"] == f"tenant-{slug}"
     assert properties["IdpIdentifiers"] == list(tenant.file.email_domains)
     assert any("UserPool" in name for name in _imports(properties["UserPoolId"]))
@@ -87,7 +88,7 @@ def test_a_tenants_login_policy_is_set_up_by_the_platforms_provisioner(
     [policy] = _resources(template, "Custom::TenantLogin")
     properties = policy["Properties"]
     assert any("tenantprovisioner" in name for name in _imports(properties["ServiceToken"]))
-    tenant = next(t for t in load_tenants(EXAMPLE_TENANTS) if t.slug == slug)
+    tenant = TENANTS[slug]
     assert properties["slug"] == slug and properties["provider_name"] == f"tenant-{slug}"
     assert properties["email_domains"] == list(tenant.file.email_domains)
     assert properties["admins"] == list(tenant.file.admins)

@@ -242,7 +242,7 @@ def _kvk_requests() -> list[tuple[str, str]]:
     from infra.local.sandboxes import KVK_COMPANIES, KVK_FAILING
 
     requests = []
-    for number in [*KVK_COMPANIES, *KVK_FAILING, "12345678", "1234"]:
+    for number in [*KVK_COMPANIES, *sorted(KVK_FAILING), "12345678", "1234"]:
         requests.append(("zoeken", f"/api/v2/zoeken?kvkNummer={number}&resultatenPerPagina=20"))
         requests.append(("basisprofiel", f"/api/v1/basisprofielen/{number}?geoData=false"))
     for name in ("Test", "Bolderbast", "nothing like this exists"):
