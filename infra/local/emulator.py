@@ -343,6 +343,26 @@ def _patch_update_expressions() -> None:
     DepthFirstTraverser.process = process  # type: ignore[method-assign]
 
 
+def _patch_request_overhead() -> None:
+    """What moto works out afresh for every request although it never changes: the list of
+    its service modules (a directory listing and a ``stat`` per module, to route the
+    request), a response class's method names (``inspect.getmembers``) and the snake-case
+    form of an action's name. Kept once, each of them (pure functions of their arguments)."""
+    from functools import lru_cache
+
+    from moto import backends
+    from moto.core import responses
+
+    if getattr(backends, "_peppol_cached", False):
+        return
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules
+    names: Any = responses
+    names.method_names_from_class = lru_cache(maxsize=None)(names.method_names_from_class)
+    names.camelcase_to_underscores = lru_cache(maxsize=4096)(names.camelcase_to_underscores)
+    backends._peppol_cached = True  # type: ignore[attr-defined]
+
+
 class LocalAws:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         import logging
@@ -358,6 +378,7 @@ class LocalAws:
         _patch_transactions()
         _patch_item_serialisation()
         _patch_update_expressions()
+        _patch_request_overhead()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call is noise
         app = _Serialised(DomainDispatcherApplication(create_backend_app))
         self._app = app
