@@ -1,10 +1,12 @@
 """`make bench`'s Peppol figures: the worker against the SMP sandbox answering every call
 after 100 ms, driven with real SQS event batches from the emulator's queue.
 
-- one job alone, and a batch of ten jobs (the ten run at the same time: the batch should take
-  at most 1.5 times one job). Each job is one organisation's (of one identifier, as most
-  are): the emulator serves one request at a time, so ten jobs' reads and writes queue there
-  in a way DynamoDB's would not;
+- one job alone, and a batch of ten jobs (the ten run at the same time: the batch must take
+  at most 1.5 times one job; the line says whether it does). Each job is one organisation's
+  (of one identifier, as most are): the emulator serves one request at a time, so ten jobs'
+  reads and writes queue there in a way DynamoDB's would not. Single jobs and batches take
+  turns, so a machine that gets busier meanwhile slows both alike;
+- the sandbox itself: ten calls at once should take one call's time (it must not serialise);
 - jobs per second through the local event source (one poller, like one Lambda instance);
 - AWS calls per job.
 """
@@ -27,6 +29,8 @@ from infra.platform import PLATFORM, function
 from onboarding.domain.rules import CURRENT_TERMS_VERSION
 
 SMP_DELAY = 0.1  # seconds per SMP call
+BATCH_LIMIT = 1.5  # issue 9: a batch of 10 jobs takes at most 1.5 times one job
+SAMPLES = 5  # single jobs and batches of ten, taking turns
 PASSWORD = "a long and unusual passphrase"
 ACCESS_POINT = {
     "ACCESS_POINT_URL": "https://ap.bench.example/as4",
@@ -162,23 +166,47 @@ def _forget_metrics() -> None:
     metrics.clear_metrics()
 
 
+def sandbox_concurrency(calls: int = 10) -> float:
+    """Seconds the SMP sandbox takes to answer ``calls`` reads sent at once, each on a
+    connection of its own (as a batch's jobs do)."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    url = os.environ["SMP_BASE_URL"].rstrip("/") + "/iso6523-actorid-upis%3A%3A0106%3A00000000"
+    with httpx.Client(limits=httpx.Limits(max_connections=calls)) as client:
+        client.get(url)  # one connection up and the sandbox warm
+        with ThreadPoolExecutor(max_workers=calls) as threads:
+            started = time.perf_counter()
+            list(threads.map(lambda _: client.get(url), range(calls)))
+            return time.perf_counter() - started
+
+
+def verdict(ratio: float, limit: float) -> str:
+    return f"{ratio:.2f}x one job: {'PASS' if ratio <= limit else 'FAIL'} (limit {limit}x)"
+
+
 def peppol(resources: Any) -> None:
     """The functions' settings point at an SMP sandbox that answers after ``SMP_DELAY``."""
     bench = Bench(resources)
-    bench.set_up(organisations=3 + 10 * 3 + 30)
+    bench.set_up(organisations=11 * SAMPLES + 30)
     spare = iter(bench.organisations)
     print(f"\nPeppol worker, SMP sandbox answering each call after {SMP_DELAY * 1000:.0f} ms")
+    at_once = sandbox_concurrency()
+    single_call = f"(one call: {SMP_DELAY * 1000:.0f} ms)"
+    print(f"  {'the sandbox: 10 calls at once':42} {at_once * 1000:8.0f} ms   {single_call}")
     print("  a job: receiving turned on (4 SMP calls: the group, 2 document types, the business card)")
-    singles = [bench.timed_batch([next(spare)])[0] for _ in range(3)]
-    batches = []
-    for _ in range(3):
+    singles, batches = [], []
+    for _ in range(SAMPLES):  # taking turns, so load on the machine hits both alike
+        singles.append(bench.timed_batch([next(spare)])[0])
         elapsed, failures = bench.timed_batch([next(spare) for _ in range(10)])
         assert failures == 0, failures
         batches.append(elapsed)
     one, ten = statistics.median(singles), statistics.median(batches)
-    print(f"  {'one job (median of 3)':42} {one * 1000:8.0f} ms")
-    ratio = f"{ten / one:.2f}x one job (limit 1.5)"
-    print(f"  {'a batch of 10 jobs (median of 3)':42} {ten * 1000:8.0f} ms   {ratio}")
+    print(f"  {f'one job (median of {SAMPLES})':42} {one * 1000:8.0f} ms")
+    batch = f"a batch of 10 jobs (median of {SAMPLES})"
+    print(f"  {batch:42} {ten * 1000:8.0f} ms   {verdict(ten / one, BATCH_LIMIT)}")
     rest = list(spare)
     with count_aws_calls("dynamodb", "sqs") as log:
         bench.ask(rest[:1])

@@ -256,6 +256,113 @@ def _patch_transactions() -> None:
     DynamoDBBackend._peppol_fast_transactions = True  # type: ignore[attr-defined]
 
 
+def _wire_ready(value: Any) -> bool:
+    """Whether a DynamoDB attribute value (``{"S": "x"}``, ``{"M": {...}}``, ...) is already
+    what the wire carries: made of strings, booleans, lists and maps only. Binary values
+    (``B``, ``BS``) are not: they are raw bytes that the response must base64-encode."""
+    if type(value) is not dict or len(value) != 1:
+        return False
+    ((kind, inner),) = value.items()
+    check = _WIRE_READY.get(kind)
+    return check is not None and check(inner)
+
+
+_WIRE_READY: dict[str, Callable[[Any], bool]] = {
+    "S": lambda inner: type(inner) is str,
+    "N": lambda inner: type(inner) is str,
+    "SS": lambda inner: type(inner) is list and all(type(member) is str for member in inner),
+    "NS": lambda inner: type(inner) is list and all(type(member) is str for member in inner),
+    "BOOL": lambda inner: type(inner) is bool,
+    "NULL": lambda inner: type(inner) is bool,
+    "M": lambda inner: (
+        type(inner) is dict and all(type(key) is str and _wire_ready(member) for key, member in inner.items())
+    ),
+    "L": lambda inner: type(inner) is list and all(_wire_ready(member) for member in inner),
+    # B and BS are not: raw bytes that the response must base64-encode.
+}
+
+
+def _patch_item_serialisation() -> None:
+    """moto serialises every response by walking the operation's output shape, member by
+    member; DynamoDB's attribute value shape is recursive with ten members, so an item of a
+    few dozen attributes costs milliseconds (a ``BatchGetItem`` of twenty organisations and
+    jobs about 70 ms, ten times the call itself), all of it inside the one-request-at-a-time
+    lock. An attribute value that is already in wire form (anything but binary) is copied as
+    it is, which is what the walk produces for it (pinned by a test against moto's own)."""
+    from moto.core import serialize
+
+    if "dynamodb" in serialize.SERVICE_SPECIFIC_SERIALIZERS:
+        return
+    stock = serialize.JSONSerializer
+
+    class DynamoDBSerializer(stock):  # type: ignore[misc, valid-type]
+        def _serialize(self, serialized: Any, value: Any, shape: Any, key: str) -> None:
+            if key and shape.name == "AttributeValue" and _wire_ready(value):
+                serialized[shape.serialization.get("name", key)] = value
+                return
+            super()._serialize(serialized, value, shape, key)
+
+    serialize.SERVICE_SPECIFIC_SERIALIZERS["dynamodb"] = {"json": DynamoDBSerializer}
+
+
+def _patch_update_expressions() -> None:
+    """Most of an ``UpdateItem``'s time in moto goes to its update expression: parsed twice
+    per request (once to check the names and values used, once to apply it), and then
+    walked ten times, asking each node's processor for a mapping it builds anew per node.
+    The same expressions come again and again (a job's transition, a participant's state),
+    and moto only reads a parsed expression (its validator works on a deep copy), so a parse
+    is kept per expression text; and each walker builds its mapping once."""
+    from functools import lru_cache
+
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser  # type: ignore[attr-defined]
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+
+    if getattr(UpdateExpressionParser, "_peppol_cached", False):
+        return
+    parse = UpdateExpressionParser.make.__func__  # type: ignore[attr-defined]
+    cached = lru_cache(maxsize=256)(lambda expression: parse(UpdateExpressionParser, expression))
+    UpdateExpressionParser.make = staticmethod(cached)  # type: ignore[method-assign, assignment]
+    UpdateExpressionParser._peppol_cached = True  # type: ignore[attr-defined]
+
+    def processing(self: Any) -> dict[type, Any]:
+        found: dict[type, Any] | None = self.__dict__.get("_peppol_map")
+        if found is None:
+            found = self.__dict__["_peppol_map"] = self._processing_map()
+        return found
+
+    def nodes_to_be_processed(self: Any) -> tuple[type, ...]:
+        return tuple(processing(self))
+
+    def process(self: Any, node: Any) -> Any:
+        for kind, processor in processing(self).items():
+            if isinstance(node, kind):
+                return processor(node)
+        return None
+
+    DepthFirstTraverser.nodes_to_be_processed = nodes_to_be_processed  # type: ignore[method-assign]
+    DepthFirstTraverser.process = process  # type: ignore[method-assign]
+
+
+def _patch_request_overhead() -> None:
+    """What moto works out afresh for every request although it never changes: the list of
+    its service modules (a directory listing and a ``stat`` per module, to route the
+    request), a response class's method names (``inspect.getmembers``) and the snake-case
+    form of an action's name. Kept once, each of them (pure functions of their arguments)."""
+    from functools import lru_cache
+
+    from moto import backends
+    from moto.core import responses
+
+    if getattr(backends, "_peppol_cached", False):
+        return
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules
+    names: Any = responses
+    names.method_names_from_class = lru_cache(maxsize=None)(names.method_names_from_class)
+    names.camelcase_to_underscores = lru_cache(maxsize=4096)(names.camelcase_to_underscores)
+    backends._peppol_cached = True  # type: ignore[attr-defined]
+
+
 class LocalAws:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         import logging
@@ -269,6 +376,9 @@ class LocalAws:
         _patch_moto_gaps()
         _patch_provider_links()
         _patch_transactions()
+        _patch_item_serialisation()
+        _patch_update_expressions()
+        _patch_request_overhead()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call is noise
         app = _Serialised(DomainDispatcherApplication(create_backend_app))
         self._app = app

@@ -12,7 +12,7 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, MutableMapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -44,6 +44,17 @@ LOCAL_ACCESS_POINT = {
     ).decode(),
     "ACCESS_POINT_SERVICE_DESCRIPTION": "peppol-onboarding local access point",
 }
+
+
+def local_defaults(environ: MutableMapping[str, str], *defaults: Mapping[str, str]) -> None:
+    """Set each local default only where the environment has no value of its own: what a
+    person exported (another SMP, their own access point) wins over the local stand-ins. An
+    empty value is none, as the settings read it."""
+    for values in defaults:
+        for name, value in values.items():
+            if not environ.get(name):
+                environ[name] = value
+
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's own limit; the handlers enforce 64 KiB
 GATEWAY_JSON = {"Content-Type": "application/json; charset=utf-8"}
@@ -351,15 +362,12 @@ class LocalServer:
         self.resources = bootstrap(endpoint, public_url=public_url)
         # KvK and VIES sandboxes, unless the environment points at real ones.
         self.sandboxes = Sandboxes().start()
-        for name, value in self.sandboxes.environment().items():
-            os.environ.setdefault(name, value)
+        local_defaults(os.environ, self.sandboxes.environment())
         # The SMP sandbox (with its SML's DNS server), unless SMP_BASE_URL names another SMP.
         self.smp_sandbox = None if os.environ.get("SMP_BASE_URL") else SmpSandbox().start()
-        for name, value in {
-            **(self.smp_sandbox.environment() if self.smp_sandbox else {}),
-            **LOCAL_ACCESS_POINT,
-        }.items():
-            os.environ.setdefault(name, value)
+        local_defaults(
+            os.environ, self.smp_sandbox.environment() if self.smp_sandbox else {}, LOCAL_ACCESS_POINT
+        )
         self.platform = Platform(
             self.resources,
             public_url,

@@ -876,6 +876,10 @@ class SmpSandbox:
 
 
 class _SmpServer(ThreadingHTTPServer):
+    # A thread per connection; the listen backlog holds more than a worker's batch of
+    # connections opened at once (the default, 5, would leave some waiting for a SYN retry).
+    request_queue_size = 64
+
     def __init__(
         self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], sandbox: SmpSandbox
     ) -> None:

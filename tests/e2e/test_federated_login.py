@@ -164,6 +164,23 @@ def _callback_url(platform: RunningPlatform, provider: str = "google") -> tuple[
     return client, landing.location
 
 
+def _nothing_for(platform: RunningPlatform, email: str) -> None:
+    """Nothing was made for this address: no user in the pool (the emulator's Cognito), no
+    account holding it (a repository read; never a Scan)."""
+    import boto3
+
+    from onboarding.adapters.dynamo import Table
+    from onboarding.adapters.repositories.users import UserRepository
+
+    state = platform.state()
+    where = {"endpoint_url": state["endpoint_url"], "region_name": state["region"]}
+    cognito = boto3.client("cognito-idp", **where)
+    found = cognito.list_users(UserPoolId=state["user_pool_id"], Filter=f'email = "{email}"')
+    assert found["Users"] == [], found["Users"]
+    users = UserRepository(Table(state["table_name"], client=boto3.client("dynamodb", **where)))
+    assert users.find_login(email.lower(), is_email=True) is None
+
+
 def _with(url: str, **changes: str) -> str:
     split = urlsplit(url)
     query = {k: v[0] for k, v in parse_qs(split.query).items()}
@@ -210,10 +227,14 @@ def test_a_reused_session_code_is_401(platform: RunningPlatform) -> None:
 
 
 def test_a_login_cancelled_at_the_provider_reaches_the_app_as_a_code(platform: RunningPlatform) -> None:
+    email = _address("cancelled", "gmail.com")
+    sub = register(platform, "google", email, email_verified=True)
     client = browser(platform)
     page = follow(client, "/auth/login/google", stop_at="/_local/idp/google/authorize")
+    assert sub in client.get(page.location).text  # the identity could have been picked
     landed = follow(client, f"{page.location}&cancel=1")
     assert landed.fragment == {"error": "login_cancelled"}
+    _nothing_for(platform, email)
 
 
 @pytest.mark.parametrize(
@@ -235,3 +256,4 @@ def test_an_entra_token_failing_a_check_of_the_bridge_signs_nobody_in(
     landed = log_in(platform, "microsoft", sub)
     assert landed.fragment == {"error": "login_failed"}
     assert any("error=server_error" in hop for hop in landed.hops)  # the bridge refused it
+    _nothing_for(platform, email)

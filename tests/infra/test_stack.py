@@ -435,3 +435,35 @@ def test_the_functions_environment_leaves_room_for_an_access_point_certificate()
     environment = function_environment(resources, settings)
     size = sum(len(k) + len(v) for k, v in environment.items()) + 200  # Powertools' own variables
     assert size < 4096, size
+
+
+def test_the_outbox_index_lists_the_jobs_not_final_by_when_they_are_due(synthesized: dict[str, Any]) -> None:
+    from onboarding.adapters.dynamo import OUTBOX_INDEX, OUTBOX_INDEX_KEY, OUTBOX_INDEX_SORT_KEY
+
+    [table] = _resources(synthesized, "AWS::DynamoDB::GlobalTable").values()
+    properties = table["Properties"]
+    [index] = [i for i in properties["GlobalSecondaryIndexes"] if i["IndexName"] == OUTBOX_INDEX]
+    assert index["KeySchema"] == [
+        {"AttributeName": OUTBOX_INDEX_KEY, "KeyType": "HASH"},
+        {"AttributeName": OUTBOX_INDEX_SORT_KEY, "KeyType": "RANGE"},
+    ]
+    assert index["Projection"] == {"ProjectionType": "ALL"}  # the sweeper sends the job it finds
+    defined = {a["AttributeName"]: a["AttributeType"] for a in properties["AttributeDefinitions"]}
+    assert defined[OUTBOX_INDEX_KEY] == "S" and defined[OUTBOX_INDEX_SORT_KEY] == "S"
+
+
+def test_the_alarm_watches_the_dead_letter_queue_of_the_registrations(synthesized: dict[str, Any]) -> None:
+    (_, main), (dlq_id, _) = _queues(synthesized)
+    assert main["Properties"]["QueueName"].endswith("peppol-registrations.fifo")
+    assert main["Properties"]["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": [dlq_id, "Arn"]}
+    alarms = [
+        a["Properties"]
+        for a in _resources(synthesized, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("Namespace") == "AWS/SQS"
+    ]
+    [alarm] = alarms
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq_id, "QueueName"]}}]
+    # Any message at all: more than 0, in one period of five minutes.
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0)
+    assert (alarm["EvaluationPeriods"], alarm["Period"], alarm["Statistic"]) == (1, 300, "Maximum")

@@ -6,8 +6,13 @@ from __future__ import annotations
 
 import gzip
 import json
+import threading
 import time
 import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -170,8 +175,10 @@ def test_a_login_redirects_to_the_hosted_login_with_pkce_and_binds_the_browser()
 
 @pytest.mark.parametrize("provider", ["facebook", "email", "GOOGLE"])
 def test_an_unknown_provider_is_404(provider: str) -> None:
-    response = call("GET", f"/auth/login/{provider}")
-    assert response["statusCode"] == 404 and body_of(response)["error"]["code"] == "unknown_provider"
+    with count_aws_calls() as log:
+        response = call("GET", f"/auth/login/{provider}")
+    _refused_creating_nothing(response, log, 404, "unknown_provider")
+    assert log.calls == []  # not even a login attempt
 
 
 @pytest.mark.parametrize("hint", ["a\nb", "anna\u202egro.liamg@"], ids=["control", "bidi-override"])
@@ -207,21 +214,65 @@ def _pool_key() -> RSAKey:
     return RSAKey.import_key(json.loads(gzip.decompress(data)))
 
 
+@dataclass
+class Login:
+    """A started login (its authorize request's ``query`` and browser ``cookie``) whose code
+    the pool "exchanges" for an ID token the test makes; calling it runs the callback."""
+
+    resources: Any
+    hosted: Any
+    query: dict[str, str]
+    cookie: str
+    subject: str = field(default_factory=lambda: uuid.uuid4().hex)
+    issued: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def username(self) -> str:
+        """The pool's user this login is (a federated user's: ``Google_<subject>``)."""
+        return f"Google_{self.subject}"
+
+    def id_token(self, key: Any = None, **changes: Any) -> str:
+        now = int(time.time())
+        claims = {
+            "iss": f"https://cognito-idp.eu-west-1.amazonaws.com/{self.resources.user_pool_id}",
+            "aud": self.resources.web_client_id,
+            "token_use": "id",
+            "cognito:username": self.username,
+            "exp": now + 600,
+            "iat": now,
+            "nonce": self.query["nonce"],
+            **changes,
+        }
+        return jwt.encode({"alg": "RS256", "kid": "dummy"}, claims, key or _pool_key())
+
+    def back(self, code: str) -> dict[str, Any]:
+        """The browser back at the app's callback with ``code``."""
+        return call(
+            "GET",
+            "/auth/callback",
+            query={"code": code, "state": self.query["state"]},
+            headers={"Cookie": self.cookie},
+        )
+
+    def __call__(self, key: Any = None, code: str = "good", **changes: Any) -> dict[str, Any]:
+        self.issued["id_token"] = self.id_token(key, **changes)
+        return self.back(code)
+
+
 @pytest.fixture
-def login(local_aws: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """A started login whose code the pool "exchanges" for an ID token the test makes."""
+def login(local_aws: Any, monkeypatch: pytest.MonkeyPatch) -> Login:
     from auth_api.handler import federated_login
 
     started = call("GET", "/auth/login/google")
     query = {k: v[0] for k, v in parse_qs(urlsplit(header(started, "Location") or "").query).items()}
     cookie = (header(started, "Set-Cookie") or "").split(";")[0]
     hosted = federated_login().hosted()
-    issued: dict[str, Any] = {}
+    started_login = Login(local_aws, hosted, query, cookie)
 
     def exchange(code: str, verifier: str, client_id: str | None = None) -> Tokens:
         if code == "bad":
             raise errors.LoginRejected("invalid_grant")
-        return Tokens(issued["id_token"], "access", "refresh", 3600)
+        return Tokens(started_login.issued["id_token"], "access", "refresh", 3600)
 
     monkeypatch.setattr(hosted, "exchange", exchange)
     monkeypatch.setattr(
@@ -229,28 +280,35 @@ def login(local_aws: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
         "keys",
         type(hosted.keys)(f"{local_aws.endpoint_url}/{local_aws.user_pool_id}/.well-known/jwks.json"),
     )
+    return started_login
 
-    def callback(key: Any = None, code: str = "good", **changes: Any) -> dict[str, Any]:
-        now = int(time.time())
-        claims = {
-            "iss": f"https://cognito-idp.eu-west-1.amazonaws.com/{local_aws.user_pool_id}",
-            "aud": local_aws.web_client_id,
-            "token_use": "id",
-            "cognito:username": "Google_1",
-            "exp": now + 600,
-            "iat": now,
-            "nonce": query["nonce"],
-            **changes,
-        }
-        issued["id_token"] = jwt.encode({"alg": "RS256", "kid": "dummy"}, claims, key or _pool_key())
-        return call(
-            "GET", "/auth/callback", query={"code": code, "state": query["state"]}, headers={"Cookie": cookie}
+
+# Reads, and using up a one-time item (a login's state, a session code): all that a refused
+# request may do. A new user, identity, environment or session is a write of another kind
+# (PutItem, TransactWriteItems, AdminCreateUser, AdminLinkProviderForUser).
+_READS = frozenset(
+    {"dynamodb.GetItem", "dynamodb.BatchGetItem", "dynamodb.Query", "dynamodb.TransactGetItems"}
+)
+
+
+def _refused_creating_nothing(
+    response: dict[str, Any], log: Any, status: int, code: str, login: Login | None = None
+) -> None:
+    assert response["statusCode"] == status and body_of(response)["error"]["code"] == code
+    changes = Counter(c for c in log.calls if c not in _READS)
+    assert changes <= Counter({"dynamodb.UpdateItem": 1}), changes
+    if login is not None:  # and the login's identity has no account, user or environment
+        from onboarding.adapters.dynamo import Table
+        from onboarding.adapters.repositories.identities import IdentityRepository
+
+        assert IdentityRepository(Table(login.resources.table_name)).get("google", login.subject) is None
+        found = _cognito(login.resources).list_users(
+            UserPoolId=login.resources.user_pool_id, Filter=f'username = "{login.username}"'
         )
+        assert found["Users"] == []
 
-    return callback
 
-
-def test_a_good_id_token_lands_in_the_app_with_a_session_code_that_works_once(login: Any) -> None:
+def test_a_good_id_token_lands_in_the_app_with_a_session_code_that_works_once(login: Login) -> None:
     response = login()
     assert response["statusCode"] == 302
     location = header(response, "Location") or ""
@@ -261,8 +319,9 @@ def test_a_good_id_token_lands_in_the_app_with_a_session_code_that_works_once(lo
     assert body_of(exchanged)["refresh_token"] == "refresh"
     assert header(exchanged, "Cache-Control") == "no-store"
     assert header(exchanged, "Content-Type") == "application/json; charset=utf-8"
-    again = call("POST", "/auth/session", body={"session": session})
-    assert again["statusCode"] == 401 and body_of(again)["error"]["code"] == "invalid_session"
+    with count_aws_calls() as log:
+        again = call("POST", "/auth/session", body={"session": session})
+    _refused_creating_nothing(again, log, 401, "invalid_session")
 
 
 @pytest.mark.parametrize(
@@ -276,24 +335,131 @@ def test_a_good_id_token_lands_in_the_app_with_a_session_code_that_works_once(lo
     ],
     ids=["nonce", "audience", "issuer", "expired", "token-use"],
 )
-def test_an_id_token_failing_a_check_is_401_and_makes_no_session(login: Any, changes: dict[str, Any]) -> None:
-    response = login(**changes)
-    assert response["statusCode"] == 401 and body_of(response)["error"]["code"] == "invalid_id_token"
+def test_an_id_token_failing_a_check_is_401_and_makes_no_session(
+    login: Login, changes: dict[str, Any]
+) -> None:
+    with count_aws_calls() as log:
+        response = login(**changes)
+    _refused_creating_nothing(response, log, 401, "invalid_id_token", login)
 
 
-def test_an_id_token_signed_with_another_key_is_401(login: Any) -> None:
-    response = login(key=RSAKey.generate_key(2048, parameters={"kid": "dummy"}))
-    assert response["statusCode"] == 401 and body_of(response)["error"]["code"] == "invalid_id_token"
+def test_an_id_token_signed_with_another_key_is_401(login: Login) -> None:
+    with count_aws_calls() as log:
+        response = login(key=RSAKey.generate_key(2048, parameters={"kid": "dummy"}))
+    _refused_creating_nothing(response, log, 401, "invalid_id_token", login)
 
 
-def test_a_refused_code_is_401(login: Any) -> None:
-    response = login(code="bad")
-    assert response["statusCode"] == 401 and body_of(response)["error"]["code"] == "invalid_code"
+def test_a_refused_code_is_401(login: Login) -> None:
+    with count_aws_calls() as log:
+        response = login(code="bad")
+    _refused_creating_nothing(response, log, 401, "invalid_code", login)
 
 
-def test_a_callback_without_its_browser_or_twice_is_400(login: Any) -> None:
+def test_a_callback_without_its_browser_or_twice_is_400(login: Login) -> None:
     assert login()["statusCode"] == 302
-    response = login()  # the same state again
-    assert response["statusCode"] == 400 and body_of(response)["error"]["code"] == "invalid_state"
-    strange = call("GET", "/auth/callback", query={"code": "good", "state": "x" * 43})
-    assert strange["statusCode"] == 400 and body_of(strange)["error"]["code"] == "invalid_state"
+    with count_aws_calls() as log:
+        response = login()  # the same state again
+    _refused_creating_nothing(response, log, 400, "invalid_state")
+    with count_aws_calls() as log:
+        strange = call("GET", "/auth/callback", query={"code": "good", "state": "x" * 43})
+    _refused_creating_nothing(strange, log, 400, "invalid_state")
+    with count_aws_calls() as log:
+        elsewhere = call("GET", "/auth/callback", query={"code": "good", "state": login.query["state"]})
+    _refused_creating_nothing(elsewhere, log, 400, "invalid_state")
+
+
+def test_a_callback_in_another_browser_is_400_and_burns_the_state(login: Login) -> None:
+    with count_aws_calls() as log:
+        stranger = call("GET", "/auth/callback", query={"code": "good", "state": login.query["state"]})
+    _refused_creating_nothing(stranger, log, 400, "invalid_state", login)
+    with count_aws_calls() as log:
+        response = login()  # the real browser after it: the state is used up
+    _refused_creating_nothing(response, log, 400, "invalid_state", login)
+
+
+# --- The callback against the local stand-in of the pool's token endpoint ------------------------
+@pytest.fixture
+def stand_in(login: Login, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The callback exchanges its code with the real client (authlib over httpx) at the local
+    stand-in of Cognito's hosted login (``infra/local/hosted_login.py``), served on 127.0.0.1."""
+    from auth_api import handler
+    from infra.local.hosted_login import PREFIX, LocalHostedLogin
+    from infra.local.identity_provider import LocalIdentityProvider
+
+    resources = login.resources
+
+    def never(event: dict[str, Any]) -> dict[str, Any]:
+        raise AssertionError("no trigger runs at the token endpoint")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            status, headers, data = hosted_login.handle("POST", self.path, body)
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    hosted_login = LocalHostedLogin(
+        base_url=base_url,
+        endpoint_url=resources.endpoint_url,
+        region=resources.region,
+        user_pool_id=resources.user_pool_id,
+        web_client_id=resources.web_client_id,
+        idp=LocalIdentityProvider(base_url),
+        trigger=never,
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    real = type(login.hosted).exchange
+    monkeypatch.setattr(login.hosted, "exchange", real.__get__(login.hosted))
+    monkeypatch.setattr(login.hosted, "domain", f"{base_url}{PREFIX}")
+    assert handler.federated_login().hosted() is login.hosted
+    try:
+        yield hosted_login
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _issue(stand_in: Any, login: Login, *, expires_in: float) -> str:
+    """A code the stand-in issued for this login (as its ``idpresponse`` step does), with
+    tokens whose ID token passes every check."""
+    code = f"code-{uuid.uuid4().hex}"
+    stand_in._codes[code] = {
+        "tokens": {
+            "id_token": login.id_token(),
+            "access_token": "access",
+            "refresh_token": "refresh",
+            "expires_in": 3600,
+            "token_type": "Bearer",
+        },
+        "redirect_uri": login.hosted.redirect_uri,
+        "challenge": login.query["code_challenge"],
+        "expires": time.time() + expires_in,
+    }
+    return code
+
+
+def test_an_expired_code_is_401_and_creates_nothing(stand_in: Any, login: Login) -> None:
+    code = _issue(stand_in, login, expires_in=300)
+    stand_in._codes[code]["expires"] = time.time() - 1  # 300 seconds later
+    with count_aws_calls() as log:
+        response = login.back(code)
+    _refused_creating_nothing(response, log, 401, "invalid_code", login)
+    assert code not in stand_in._codes  # the pool forgets a code once it was tried
+
+
+def test_a_code_from_the_stand_in_within_its_time_signs_in_once(stand_in: Any, login: Login) -> None:
+    """The same path with a code that has not expired: the expiry is what the test above
+    changes, nothing else."""
+    code = _issue(stand_in, login, expires_in=300)
+    response = login.back(code)
+    assert response["statusCode"] == 302 and "#session=" in (header(response, "Location") or "")

@@ -290,3 +290,70 @@ def test_sqs_down_at_approval_then_the_sweeper_sends_the_job(
     assert job(admin, job_id)["status"] == "succeeded"
     assert participants(admin, organisation["id"])[participant]["send"] == "registered"
     assert job_id not in rig.sweep()["sent"]
+
+
+def test_two_jobs_of_one_participant_in_one_batch_run_one_after_the_other_and_the_last_asked_wins(
+    rig: PeppolRig, admin: Account, operator: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from peppol_api import worker
+
+    mine, other = new_oin(), new_oin()
+    organisation = active_organisation(admin, operator, mine, other)
+    rig.run()  # the approval's job: the primary is registered for sending
+    path = f"/organisations/{organisation['id']}/peppol"
+    off = admin.ok("PUT", f"{path}/0190:{mine}", 202, body={"send": False, "receive": False})["job_id"]
+    on = admin.ok("PUT", f"{path}/0190:{mine}", 202, body={"send": True, "receive": False})["job_id"]
+    alongside = admin.ok("PUT", f"{path}/0190:{other}", 202, body={"send": True, "receive": False})["job_id"]
+
+    spans: dict[str, tuple[float, float]] = {}
+    carry_out = worker.carry_out
+
+    def timed(record: Any) -> None:
+        started = time.monotonic()
+        time.sleep(0.3)  # long enough for a run alongside to show
+        try:
+            carry_out(record)
+        finally:
+            spans[json.loads(record.body)["job_id"]] = (started, time.monotonic())
+
+    monkeypatch.setattr(worker, "carry_out", timed)
+    batch = rig.poll()
+    assert batch is not None and batch.failed == []
+    # One SQS event, as the FIFO queue hands it out: both jobs of the participant in it, in order.
+    assert [json.loads(m["Body"])["job_id"] for m in batch.received] == [off, on, alongside]
+    groups = [m["Attributes"]["MessageGroupId"] for m in batch.received]
+    assert groups[0] == groups[1] == f"0190:{mine}" and groups[2] == f"0190:{other}"
+    assert spans[off][1] <= spans[on][0]  # one after the other, in the order asked
+    assert spans[alongside][0] < spans[off][1]  # while another participant's job ran at the same time
+    assert job(admin, off)["status"] == "failed" and job(admin, off)["error"]["code"] == "superseded"
+    assert job(admin, on)["status"] == "succeeded"
+    state = participants(admin, organisation["id"])
+    assert state[f"0190:{mine}"]["send"] == "registered" and state[f"0190:{mine}"]["job_id"] == on
+    assert state[f"0190:{other}"]["send"] == "registered"
+    assert rig.service_group(f"0190:{mine}") and rig.sandbox.sml.owner(f"0190:{mine}") == rig.sandbox.url
+
+
+@pytest.mark.parametrize(("asked", "receiving"), [((True, False, True), True), ((False, True, False), False)])
+def test_receiving_turned_off_and_on_quickly_ends_in_the_state_last_asked_for(
+    rig: PeppolRig, admin: Account, operator: Account, asked: tuple[bool, ...], receiving: bool
+) -> None:
+    organisation = active_organisation(admin, operator)
+    participant = organisation["identifiers"][0]["participant_id"]
+    rig.run()
+    _credit(operator, admin.environment_id)
+    path = f"/organisations/{organisation['id']}/receiving"
+    if not asked[0]:  # receiving is on and registered first
+        admin.ok("PUT", path, body={"enabled": True, "accept_costs": True})
+        rig.run()
+        assert len(rig.document_types(participant)) == 2
+    for enabled in asked:  # quicker than the worker: every job is on the queue at once
+        admin.ok("PUT", path, body={"enabled": enabled, "accept_costs": enabled})
+    outcomes = rig.run()
+    assert sum(len(o.received) for o in outcomes) == len(asked) and all(o.failed == [] for o in outcomes)
+    state = participants(admin, organisation["id"])[participant]
+    assert state["receive"] == ("registered" if receiving else "not_registered")
+    assert job(admin, state["job_id"])["status"] == "succeeded"
+    assert len(rig.document_types(participant)) == (2 if receiving else 0)
+    assert state["send"] == "registered" and rig.service_group(participant)

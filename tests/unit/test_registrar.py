@@ -250,7 +250,7 @@ def test_a_running_job_whose_attempt_stopped_is_started_again(world: World, admi
     registrar = world.registrar()
     original = registrar._apply
 
-    def crash(job: Any, organisation: Any) -> None:
+    def crash(job: Any, organisation: Any, *read: Any) -> None:
         raise TimeoutError("the function timed out")
 
     registrar._apply = crash
@@ -269,8 +269,8 @@ def test_a_change_to_the_organisation_while_the_job_ran_is_kept(world: World, ad
     registrar = world.registrar()
     original = registrar._apply
 
-    def meanwhile(job: Any, found: Any) -> None:
-        original(job, found)
+    def meanwhile(job: Any, found: Any, *read: Any) -> None:
+        original(job, found, *read)
         world.organisation_service().update(admin, organisation.id, {"contact": {"name": "Changed"}})
 
     registrar._apply = meanwhile
@@ -285,8 +285,8 @@ def test_a_verification_while_the_job_ran_is_kept(world: World, admin: Any) -> N
     registrar = world.registrar()
     original = registrar._apply
 
-    def meanwhile(job: Any, found: Any) -> None:
-        original(job, found)
+    def meanwhile(job: Any, found: Any, *read: Any) -> None:
+        original(job, found, *read)
         world.organisation_service().verify_identifier(admin, organisation.id, "9944:NL000099998B57")
 
     registrar._apply = meanwhile
@@ -343,3 +343,47 @@ def test_a_malformed_message_is_refused_by_the_message_model() -> None:
 
     with pytest.raises(ValidationError):
         RegistrationMessage.model_validate_json('{"job_id": "x", "action": "register"}')
+
+
+# --- the service group read while the start is written (the worker's ``lookups``) ------------
+
+
+def _reading_meanwhile(world: World) -> Any:
+    import dataclasses
+    from concurrent.futures import ThreadPoolExecutor
+
+    return dataclasses.replace(world.registrar(), lookups=ThreadPoolExecutor(max_workers=1))
+
+
+def test_with_the_read_started_early_a_job_does_the_same_at_the_smp(world: World, admin: Any) -> None:
+    organisation = world.active_organisation(admin, receiving=True)
+    registrar = _reading_meanwhile(world)
+    for message in world.queue.take():
+        registrar.carry_out(message, 1)
+    participant = _participant(world, organisation.id)
+    assert (participant.send, participant.receive) == (PeppolState.REGISTERED, PeppolState.REGISTERED)
+    assert set(world.smp.groups["0106:68750110"].documents) == {INVOICE.url_id, CREDIT_NOTE.url_id}
+    # The superseded approval's job read nothing: a read starts with a job that runs.
+    assert [op for op, _ in world.smp.calls].count("get service group") == 1
+
+
+def test_a_read_started_early_that_fails_is_retried_like_any_other_call(world: World, admin: Any) -> None:
+    world.active_organisation(admin)
+    [message] = world.queue.take()
+    registrar = _reading_meanwhile(world)
+    world.smp.fail_next = [errors.SmpUnavailable("timeout (ReadTimeout)")]
+    with pytest.raises(RetryLater):
+        registrar.carry_out(message, 1)
+    job = world.jobs.get(message.job_id)
+    assert job is not None and job.status is JobStatus.QUEUED
+    assert registrar.carry_out(message, 2).status is JobStatus.SUCCEEDED
+
+
+def test_a_repeated_message_reads_nothing_at_the_smp(world: World, admin: Any) -> None:
+    world.active_organisation(admin)
+    [message] = world.queue.take()
+    registrar = _reading_meanwhile(world)
+    assert registrar.carry_out(message, 1).status is JobStatus.SUCCEEDED
+    calls = len(world.smp.calls)
+    assert registrar.carry_out(message, 1).status is JobStatus.SUCCEEDED  # final already
+    assert len(world.smp.calls) == calls

@@ -18,6 +18,7 @@ One delivery ends in one of three ways:
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -73,6 +74,9 @@ class Registrar:
     sml: SmlLookup | None  # None: the SML is not asked (settings.sml.lookup off)
     endpoint: Callable[[], AccessPointEndpoint]  # NotConfigured if the access point is not set up
     clock: Callable[[], datetime] = field(default=now)
+    # Where the SMP's service group is read while the job's start is written (both wait on
+    # the network); None: one after the other.
+    lookups: Executor | None = None
 
     def carry_out(
         self,
@@ -100,6 +104,7 @@ class Registrar:
             if identifier.job_id != job.id:
                 return self._finish(job, registration.supersede(job, identifier.job_id, moment), organisation)
             running = registration.start(job, moment)
+            registered = self._read_service_group(job)
             try:
                 self.jobs.save(running, previous_version=job.version)
             except JobChanged:
@@ -110,8 +115,18 @@ class Registrar:
                 extra={"job_id": job.id, "participant_id": job.participant_id, "attempt": running.attempts},
             )
             assert organisation is not None
-            return self._attempt(running, organisation, receive_count)
+            return self._attempt(running, organisation, receive_count, registered)
         raise RetryLater(job.id, "the job kept changing while it was started")
+
+    def _read_service_group(self, job: RegistrationJob) -> Future[list[str] | None] | None:
+        """The first SMP call of a job that registers (what the SMP holds for the participant),
+        started while the job's start is written: it only reads, so a start that then fails
+        (another delivery got there first) has changed nothing, and no other job of the
+        participant runs meanwhile (one message group at a time). A failure of the read
+        comes out of ``result()`` in the attempt, as if it had been made there."""
+        if self.lookups is None or not job.target.registered:
+            return None
+        return self.lookups.submit(self.smp.service_group, job.participant_id)
 
     def load(
         self, messages: list[RegistrationMessage]
@@ -123,11 +138,15 @@ class Registrar:
 
     # --- one attempt ------------------------------------------------------------------------------
     def _attempt(
-        self, job: RegistrationJob, organisation: Organisation, receive_count: int
+        self,
+        job: RegistrationJob,
+        organisation: Organisation,
+        receive_count: int,
+        registered: Future[list[str] | None] | None = None,
     ) -> RegistrationJob | None:
         clock = self.clock
         try:
-            self._apply(job, organisation)
+            self._apply(job, organisation, registered)
         except RegisteredElsewhere as exc:
             error = registration.registered_elsewhere(job.participant_id, job.organisation_id, exc.smp_url)
             return self._finish(job, registration.fail(job, clock(), error), organisation)
@@ -184,14 +203,20 @@ class Registrar:
             metrics.add_metric(name=name, unit="Count", value=1)
 
     # --- what a job does at the SMP ---------------------------------------------------------------
-    def _apply(self, job: RegistrationJob, organisation: Organisation) -> None:
+    def _apply(
+        self,
+        job: RegistrationJob,
+        organisation: Organisation,
+        read: Future[list[str] | None] | None = None,
+    ) -> None:
         """Make the SMP hold what the job's target says, whatever it held before: every step
-        is a PUT that replaces or a DELETE that tolerates absence, so repeating is safe."""
+        is a PUT that replaces or a DELETE that tolerates absence, so repeating is safe.
+        ``read``: the service group's read, if it was started already."""
         participant, target = job.participant_id, job.target
         if not target.registered:
             self._remove(participant)
             return
-        registered = self.smp.service_group(participant)
+        registered = read.result() if read is not None else self.smp.service_group(participant)
         if registered is None:
             if job.migration_key:
                 self._move_here(participant, job.migration_key)

@@ -43,13 +43,30 @@ def _credentials() -> SmpAuth:
     the first SMP write; locally from ``SMP_TOKEN`` or ``SMP_USERNAME``/``SMP_PASSWORD``."""
     smp = get_settings().smp
     if smp.credentials_secret_arn:
-        values = json.loads(secret_string(smp.credentials_secret_arn))
-        if values.get("token"):
-            return BearerToken(str(values["token"]))
-        return BasicAuth(str(values.get("username", "")), str(values.get("password", "")))
+        return _secret_credentials(smp.credentials_secret_arn)
     if smp.token:
         return BearerToken(smp.token)
     return BasicAuth(smp.username or "", smp.password or "")
+
+
+def _secret_credentials(secret_id: str) -> SmpAuth:
+    """The secret's credentials: a token wins over a username and password. ``NotConfigured``
+    (the jobs fail with that reason, never with the secret's text) when it holds neither."""
+    try:
+        values = json.loads(secret_string(secret_id))
+    except ValueError:
+        values = None
+    if isinstance(values, dict):
+        token, username, password = (values.get(name) for name in ("token", "username", "password"))
+        if isinstance(token, str) and token:
+            return BearerToken(token)
+        if isinstance(username, str) and username and isinstance(password, str) and password:
+            return BasicAuth(username, password)
+    secret_string.cache_clear()  # read it afresh next time: it is probably being put right
+    raise NotConfigured(
+        "The SMP credentials secret (SMP_CREDENTIALS_SECRET_ARN) must be a JSON object with a "
+        '"token", or a "username" and a "password".'
+    )
 
 
 @lru_cache(maxsize=1)

@@ -35,6 +35,8 @@ BATCH_SIZE = 10  # the event source's batch size (infra/platform.py); one thread
 # make Lambda scale the event source down, which is no help when the SMP is slow or down.
 processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 _threads = ThreadPoolExecutor(max_workers=BATCH_SIZE, thread_name_prefix="job")
+# Each job reads the SMP's service group while its start is written (``Registrar.lookups``).
+_lookups = ThreadPoolExecutor(max_workers=BATCH_SIZE, thread_name_prefix="lookup")
 _groups: dict[str, asyncio.Lock] = {}  # per invocation: a lock per message group
 _loaded: dict[str, Any] = {}  # per invocation: message id -> (job, organisation) read up front
 
@@ -48,6 +50,7 @@ def registrar() -> Registrar:
         smp=wiring.smp(),
         sml=wiring.sml(),
         endpoint=wiring.endpoint,
+        lookups=_lookups,
     )
 
 

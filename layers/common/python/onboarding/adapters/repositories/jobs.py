@@ -95,6 +95,7 @@ def job_transition(job: RegistrationJob, *, previous_version: int, redispatch: b
         names,
         values,
         condition="#version = :previous",
+        returns="NONE",  # the caller has the job already: no need to send it back
     )
 
 
@@ -167,6 +168,7 @@ class RegistrationJobRepository:
                     {"#due": OUTBOX_INDEX_SORT_KEY, "#outbox": OUTBOX_INDEX_KEY},
                     {":at": moment.isoformat(), ":due": stamp(due_again)},
                     condition="attribute_exists(#outbox)",
+                    returns="NONE",
                 )
             )
         except ConditionFailed:
