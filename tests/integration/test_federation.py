@@ -412,7 +412,6 @@ def stand_in(login: Login, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         endpoint_url=resources.endpoint_url,
         region=resources.region,
         user_pool_id=resources.user_pool_id,
-        web_client_id=resources.web_client_id,
         idp=LocalIdentityProvider(base_url),
         trigger=never,
     )
@@ -441,6 +440,7 @@ def _issue(stand_in: Any, login: Login, *, expires_in: float) -> str:
             "expires_in": 3600,
             "token_type": "Bearer",
         },
+        "client_id": login.hosted.client_id,  # the hosted login's (a tenant's login: its own)
         "redirect_uri": login.hosted.redirect_uri,
         "challenge": login.query["code_challenge"],
         "expires": time.time() + expires_in,
