@@ -42,12 +42,13 @@ from pydantic import (
 
 from infra.platform import ROOT
 from onboarding.domain.tenancy import (
+    MAX_DOMAINS,
     AdminEmail,
     EmailDomain,
     Slug,
     TenantDefinition,
     TenantName,
-    check_admins,
+    check_domains_and_admins,
     provider_name,
 )
 
@@ -115,7 +116,7 @@ class SamlIdp(_Strict):
 
 class TenantFile(_Strict):
     name: TenantName
-    email_domains: Annotated[tuple[EmailDomain, ...], Field(min_length=1, max_length=40)]
+    email_domains: Annotated[tuple[EmailDomain, ...], Field(min_length=1, max_length=MAX_DOMAINS)]
     admins: Annotated[tuple[AdminEmail, ...], Field(min_length=1, max_length=50)]
     environment_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f-]{36}$")] | None = None
     idp: OidcIdp | SamlIdp = Field(discriminator="type")
@@ -123,9 +124,9 @@ class TenantFile(_Strict):
     @model_validator(mode="after")
     def _admins_in_domains(self) -> TenantFile:
         try:
-            check_admins(self.admins, self.email_domains)
+            check_domains_and_admins(self.admins, self.email_domains)
         except ValueError as exc:
-            raise ValueError(f"admins: {exc}") from exc
+            raise ValueError(str(exc)) from exc
         return self
 
 
@@ -180,7 +181,8 @@ def _problems(where: str, error: ValidationError) -> list[str]:
     for problem in error.errors(include_url=False):
         location = ".".join(str(part) for part in problem["loc"] if part not in ("oidc", "saml"))
         message = str(problem["msg"]).removeprefix("Value error, ")
-        lines.append(f"{where}: {location or '(the file)'}: {message}")
+        # A rule across fields names its field in its message.
+        lines.append(f"{where}: {location}: {message}" if location else f"{where}: {message}")
     return lines
 
 
@@ -235,6 +237,7 @@ def load_tenants(folder: Path | None = None) -> list[Tenant]:
         except TenantFileError as exc:
             problems.append(str(exc))
     owners: dict[str, Tenant] = {}
+    restricting: dict[str, Tenant] = {}
     for tenant in tenants:
         for domain in tenant.file.email_domains:
             if domain in owners:
@@ -242,6 +245,12 @@ def load_tenants(folder: Path | None = None) -> list[Tenant]:
                     f"{_where(tenant.path)}: email_domains: {domain} is also in {_where(owners[domain].path)}"
                 )
             owners.setdefault(domain, tenant)
+        environment = tenant.file.environment_id
+        if environment and environment in restricting:
+            other = _where(restricting[environment].path)
+            problems.append(f"{_where(tenant.path)}: environment_id: {environment} is also in {other}")
+        if environment:
+            restricting.setdefault(environment, tenant)
     if problems:
         raise TenantFileError("\n".join(problems))
     return tenants

@@ -11,6 +11,7 @@ from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
 from infra.constructs.identity import attribute_mapping, hosted_login_client
+from infra.platform import function
 from infra.tenants import OidcIdp, Tenant
 from onboarding.domain.tenancy import login_path
 
@@ -45,14 +46,17 @@ class TenantIdentity(Construct):
             service_token=provisioner_arn,
             resource_type="Custom::TenantLogin",
             properties=definition.model_dump(mode="json", exclude_none=True),
+            # A provisioner that never answers fails the deploy after this, not after an hour.
+            service_timeout=cdk.Duration.seconds(function("tenant-provisioner").timeout_seconds + 60),
         )
         self.login_url = f"{public_url}{login_path(tenant.slug)}"
 
     def _provider(self, tenant: Tenant, user_pool: cognito.IUserPool) -> cognito.IUserPoolIdentityProvider:
         idp = tenant.file.idp
         mapping = attribute_mapping(tenant.attribute_mapping())
-        # The tenant's domains as the IdP's identifiers: Cognito can route an address to it.
-        identifiers = list(tenant.file.email_domains)
+        # The tenant's domains as the IdP's identifiers: Cognito can route an address to it
+        # (routing only; Cognito takes identifiers of at most 40 characters).
+        identifiers = [domain for domain in tenant.file.email_domains if len(domain) <= 40]
         if isinstance(idp, OidcIdp):
             return cognito.UserPoolIdentityProviderOidc(
                 self,

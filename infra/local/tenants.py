@@ -90,7 +90,7 @@ class LocalTenants:
             "ProviderName": tenant.provider_name,
             "ProviderDetails": details,
             "AttributeMapping": {"email": "email", "name": "name"},
-            "IdpIdentifiers": list(tenant.file.email_domains),
+            "IdpIdentifiers": [d for d in tenant.file.email_domains if len(d) <= 40],
         }
         try:
             self.cognito.update_identity_provider(**arguments)

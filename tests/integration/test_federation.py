@@ -130,7 +130,7 @@ def test_tokens_only_for_logins_with_an_account_in_one_call(local_aws: Any, emai
         )
         with count_aws_calls() as log:
             assert trigger(event) == event
-        assert log.by_operation() == {"dynamodb.GetItem": 1}
+        assert log.by_operation() == {"dynamodb.TransactGetItems": 1}
     event["userName"] = "Google_nobody"
     with pytest.raises(Exception, match=SIGN_IN_REFUSED):
         trigger(event)

@@ -156,7 +156,7 @@ def test_password_login_and_tokens_of_other_clients_are_refused_by_the_triggers(
     set_up(cloudformation, definition(slug=tenant.slug, environment_id=account["environment"]["id"]))
     with count_aws_calls() as log, pytest.raises(Exception, match=SIGN_IN_REFUSED):
         trigger(event)
-    assert log.by_operation() == {"dynamodb.GetItem": 1}
+    assert log.by_operation() == {"dynamodb.TransactGetItems": 1}
     for client_id in (local_aws.api_client_id, local_aws.web_client_id):
         tokens = pre_token_generation_event(
             user_pool_id=local_aws.user_pool_id,
@@ -228,3 +228,116 @@ def test_a_sign_up_in_a_tenants_domain_answers_as_always_and_mails_its_login_url
     [mail] = mails_to(local_aws, address)
     assert f"/t/{tenant.slug}/login" in mail["text"] and "#token=" not in mail["text"]
     assert len(outbox(local_aws)) == before + 2
+
+
+# --- Taking down, rolling back, and the domain owner at every check -------------------------------
+def _user(user_id: str) -> Any:
+    from onboarding.adapters.dynamo import Table
+    from onboarding.adapters.repositories.users import UserRepository
+    from onboarding.settings import get_settings
+
+    return UserRepository(Table(get_settings().table.name)).get(user_id)
+
+
+def test_taking_a_tenant_down_frees_the_accounts_only_its_domain_restricted(
+    local_aws: Any, cloudformation: ResponseUrl
+) -> None:
+    tenant = definition()
+    outsider = new_account(local_aws, f"bob@{tenant.email_domains[0]}")  # before the tenant came
+    set_up(cloudformation, tenant)
+    assert _user(outsider["user"]["id"]).login_restriction is not None
+    answer = provision(cloudformation, "Delete", tenant, physical_id=tenant.slug)
+    assert answer["Status"] == "SUCCESS", answer
+    assert _user(outsider["user"]["id"]).login_restriction is None
+    assert (
+        call("POST", "/auth/token", body={"username": outsider["user"]["username"], "password": PASSWORD})[
+            "statusCode"
+        ]
+        == 200
+    )
+
+
+def test_a_domain_given_back_in_an_update_frees_its_accounts(
+    local_aws: Any, cloudformation: ResponseUrl
+) -> None:
+    tenant = definition()
+    wider = definition(slug=tenant.slug, domains=(*tenant.email_domains, f"more-{tenant.slug}.example"))
+    outsider = new_account(local_aws, f"bob@more-{tenant.slug}.example")
+    set_up(cloudformation, wider)
+    assert _user(outsider["user"]["id"]).login_restriction is not None
+    answer = provision(cloudformation, "Update", tenant, physical_id=tenant.slug, old=wider)
+    assert answer["Status"] == "SUCCESS", answer
+    assert _user(outsider["user"]["id"]).login_restriction is None
+    assert (
+        call("POST", "/auth/signup", body={"email": f"new@more-{tenant.slug}.example"})["statusCode"] == 202
+    )
+    assert (
+        "#token=" in mails_to(local_aws, f"new@more-{tenant.slug}.example")[-1]["text"]
+    )  # an ordinary sign-up
+
+
+def test_a_failed_update_rolls_back_cleanly(local_aws: Any, cloudformation: ResponseUrl) -> None:
+    first, second = definition(), definition()
+    set_up(cloudformation, first)
+    set_up(cloudformation, second)
+    grabbing = definition(slug=second.slug, domains=(*second.email_domains, *first.email_domains))
+    failed = provision(cloudformation, "Update", grabbing, physical_id=second.slug, old=second)
+    assert failed["Status"] == "FAILED" and first.email_domains[0] in failed["Reason"]
+    # CloudFormation rolls back: an Update back to the old properties, with the failed ones as old.
+    rollback = provision(cloudformation, "Update", second, physical_id=second.slug, old=grabbing)
+    assert rollback["Status"] == "SUCCESS", rollback
+    assert _get_tenant(first.slug).email_domains == frozenset(first.email_domains)
+
+
+def test_a_set_up_that_fails_half_way_is_taken_down_by_the_rollback(
+    local_aws: Any, cloudformation: ResponseUrl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from auth_api.provisioner import provisioning
+
+    def throttled(*args: Any) -> int:
+        raise RuntimeError("ThrottlingException")
+
+    tenant = definition()
+    monkeypatch.setattr(provisioning(), "_restrict", throttled)
+    answer = provision(cloudformation, "Create", tenant)
+    assert answer["Status"] == "FAILED" and answer["PhysicalResourceId"] == tenant.slug
+    assert "log" in answer["Reason"] and "Throttling" not in answer["Reason"]
+    monkeypatch.undo()
+    rollback = provision(cloudformation, "Delete", tenant, physical_id=answer["PhysicalResourceId"])
+    assert rollback["Status"] == "SUCCESS" and _get_tenant(tenant.slug) is None
+    assert call("GET", f"/t/{tenant.slug}/login")["statusCode"] == 404
+
+
+def test_a_tenant_file_copied_with_another_tenants_environment_fails(
+    local_aws: Any, cloudformation: ResponseUrl, email: str
+) -> None:
+    account = new_account(local_aws, email)
+    owner = definition(environment_id=account["environment"]["id"])
+    set_up(cloudformation, owner)
+    copied = definition(environment_id=account["environment"]["id"])
+    answer = provision(cloudformation, "Create", copied)
+    assert answer["Status"] == "FAILED" and owner.slug in answer["Reason"]
+    assert _get_tenant(copied.slug) is None
+
+
+def test_the_domain_owner_is_checked_on_every_request_even_for_an_unmarked_account(
+    local_aws: Any, cloudformation: ResponseUrl
+) -> None:
+    tenant = definition()
+    outsider = new_account(local_aws, f"bob@{tenant.email_domains[0]}")
+    set_up(cloudformation, tenant)
+    from onboarding.adapters.dynamo import Table
+    from onboarding.adapters.repositories.users import UserRepository
+    from onboarding.domain.rules import now
+    from onboarding.settings import get_settings
+
+    # Say the account was never marked (written while the tenant was set up).
+    UserRepository(Table(get_settings().table.name)).restrict_login(outsider["user"]["id"], None, now())
+    claims = {
+        **_claims(outsider["user"]["id"], local_aws.api_client_id),
+        "email": f"bob@{tenant.email_domains[0]}",
+    }
+    with count_aws_calls() as log:
+        refused = call("GET", "/me", claims=claims)
+    assert refused["statusCode"] == 403 and body_of(refused)["error"]["code"] == "login_method_not_allowed"
+    assert log.by_operation() == {"dynamodb.TransactGetItems": 1}  # still one round trip

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import json
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -49,6 +48,7 @@ from onboarding.domain.ports import (
     OutboundMigration,
     RateLimit,
     SignInFacts,
+    SigningIn,
     Tokens,
     ViesResult,
 )
@@ -79,6 +79,7 @@ class Memory:
     identities: dict[tuple[str, str], FederatedIdentity] = field(default_factory=dict)  # (provider, subject)
     domain_policies: dict[str, DomainPolicy] = field(default_factory=dict)  # email domain -> owner
     tenants: dict[str, TenantLogin] = field(default_factory=dict)  # slug -> tenant
+    tenant_clients: dict[str, str] = field(default_factory=dict)  # a tenant's app client -> its slug
     refresh_clients: dict[str, str] = field(default_factory=dict)  # refresh token -> app client
     logins: dict[str, tuple[LoginAttempt, bool]] = field(
         default_factory=dict
@@ -92,6 +93,7 @@ class Memory:
 class InMemoryUsers:
     def __init__(self, memory: Memory) -> None:
         self.memory = memory
+        self.reads = 0  # signing_in's round trips
 
     def get(self, user_id: str) -> User | None:
         return self.memory.users.get(user_id)
@@ -122,6 +124,18 @@ class InMemoryUsers:
 
     def restrict_login(self, user_id: str, restriction: LoginRestriction | None, moment: datetime) -> User:
         return self.update_profile(user_id, {"login_restriction": restriction}, moment)
+
+    def signing_in(self, user_id: str, email_canonical: str, client_id: str | None) -> SigningIn:
+        self.reads += 1
+        user = self.memory.users.get(user_id)
+        domain = email_canonical.rpartition("@")[2]
+        if user is not None and domain and user.email_canonical.rpartition("@")[2] != domain:
+            domain = user.email_canonical.rpartition("@")[2]
+        return SigningIn(
+            user=user,
+            domain_owner=self.memory.domain_policies.get(domain) if domain else None,
+            client_tenant=self.memory.tenant_clients.get(client_id or ""),
+        )
 
     def _existing(self, user_id: str) -> User:
         user = self.memory.users.get(user_id)
@@ -265,8 +279,9 @@ class InMemoryTenants:
         self,
         tenant: TenantLogin,
         *,
+        stored: TenantLogin | None,
         new_environment: Environment | None,
-        released_domains: Iterable[str],
+        environment_owner: str | None,
         moment: datetime,
     ) -> None:
         taken = sorted(
@@ -282,17 +297,25 @@ class InMemoryTenants:
         environment = new_environment or self.memory.environments.get(tenant.environment_id)
         if environment is None or (new_environment and new_environment.id in self.memory.environments):
             raise errors.EnvironmentNotFound
+        if environment.restricted_to_idp not in (None, tenant.slug, environment_owner):
+            raise errors.EnvironmentTaken
         self.memory.environments[environment.id] = environment.model_copy(
             update={"restricted_to_idp": tenant.slug, "updated_at": moment}
         )
         self.memory.tenants[tenant.slug] = tenant
         for domain in tenant.email_domains:
-            self.memory.domain_policies[domain] = DomainPolicy(tenant.environment_id, tenant.slug)
-        for domain in set(released_domains) - tenant.email_domains:
+            self.memory.domain_policies[domain] = DomainPolicy(
+                tenant.environment_id, tenant.slug, tenant.client_id
+            )
+        for domain in (stored.email_domains - tenant.email_domains) if stored else ():
             self._release(tenant.slug, domain)
+        if stored is not None:
+            self.memory.tenant_clients.pop(stored.client_id, None)
+        self.memory.tenant_clients[tenant.client_id] = tenant.slug
 
     def remove(self, tenant: TenantLogin) -> None:
         self.memory.tenants.pop(tenant.slug, None)
+        self.memory.tenant_clients.pop(tenant.client_id, None)
         for domain in tenant.email_domains:
             self._release(tenant.slug, domain)
 

@@ -211,7 +211,7 @@ def test_a_domain_given_back_frees_the_accounts_it_restricted_elsewhere(world: W
     first = _definition(email_domains=("acme.example", "acme-group.example"))
     provisioning.set_up(first)
     assert world.memory.users[outsider.user.id].login_restriction is not None
-    done = provisioning.set_up(_definition(), first)
+    done = provisioning.set_up(_definition())
     assert done.freed == 1 and world.memory.users[outsider.user.id].login_restriction is None
     assert "acme-group.example" not in world.memory.domain_policies
 
@@ -429,3 +429,123 @@ def test_an_activation_link_from_before_the_restriction_makes_no_account(world: 
     with pytest.raises(errors.LoginMethodNotAllowed):
         _activate(service, token, username="carol")
     assert not [u for u in world.memory.users.values() if u.email_canonical == "carol@acme.example"]
+
+
+# --- What a review found -------------------------------------------------------------------------
+def test_an_environment_another_tenant_restricts_is_refused(world: World) -> None:
+    member = _manual_account(world, "boss@acme.example", "boss")
+    world.restrict(environment_id=member.environment.id)
+    copied = _definition(
+        slug="globex",
+        provider_name="tenant-globex",
+        client_id="globex-client",
+        email_domains=("globex.example",),
+        admins=("it@globex.example",),
+        environment_id=member.environment.id,  # a tenant file copied with its environment
+    )
+    with pytest.raises(errors.EnvironmentTaken, match="acme"):
+        world.tenant_provisioning().set_up(copied)
+    assert world.memory.users[member.user.id].login_restriction == LoginRestriction(
+        tenant="acme", client_id="acme-client"
+    )
+
+
+def test_the_environment_of_a_tenant_that_is_gone_may_be_restricted_anew(world: World) -> None:
+    member = _manual_account(world, "boss@acme.example", "boss")
+    provisioning = world.tenant_provisioning()
+    provisioning.set_up(_definition(environment_id=member.environment.id))
+    provisioning.take_down("acme")
+    again = _definition(
+        slug="acme2",
+        provider_name="tenant-acme2",
+        client_id="acme2-client",
+        environment_id=member.environment.id,
+    )
+    assert provisioning.set_up(again).tenant.environment_id == member.environment.id
+    assert world.memory.users[member.user.id].login_restriction.tenant == "acme2"  # type: ignore[union-attr]
+
+
+def test_only_the_resource_that_manages_a_tenant_takes_it_down(world: World) -> None:
+    provisioning = world.tenant_provisioning()
+    provisioning.set_up(_definition(), managed_by="stack|LoginPolicyNew")
+    assert provisioning.take_down("acme", managed_by="stack|LoginPolicyOld") is None
+    assert "acme" in world.memory.tenants
+    assert provisioning.take_down("acme", managed_by="stack|LoginPolicyNew") is not None
+
+
+def test_the_domain_owner_decides_even_for_an_account_without_its_restriction(world: World) -> None:
+    elsewhere = _manual_account(world, "bob@acme.example", "bob")
+    tenant = world.restrict()
+    # Say the account was never restricted (written before, or while the tenant was set up).
+    world.users.restrict_login(elsewhere.user.id, None, world.clock())
+    with pytest.raises(errors.LoginMethodNotAllowed):
+        signed_in_user(
+            world.users,
+            elsewhere.user.id,
+            client_id=API_CLIENT,
+            email="bob@acme.example",
+            terms_version=CURRENT_TERMS_VERSION,
+        )
+    with pytest.raises(errors.SignInRefused):
+        world.sign_ins().before_password_login(elsewhere.user.id, "bob@acme.example")
+    with pytest.raises(errors.SignInRefused):
+        world.sign_ins().before_tokens(elsewhere.user.id, "web-client", "bob@acme.example")
+    with pytest.raises(errors.LoginMethodNotAllowed):
+        world.auth_service().login("BOB@acme.example", PASSWORD)
+    assert tenant.slug in world.memory.tenants
+
+
+def test_every_address_of_a_tenants_domain_gets_the_same_answer_at_password_login(world: World) -> None:
+    _manual_account(world, "bob@acme.example", "bob")
+    world.restrict()
+    service = world.auth_service()
+    answers = []
+    for address in ("bob@acme.example", "nobody@acme.example"):
+        with pytest.raises(errors.LoginMethodNotAllowed) as refused:
+            service.login(address, "any password at all")
+        answers.append((refused.value.code, refused.value.details))
+    assert answers[0] == answers[1]  # no telling which addresses have an account
+    assert world.identity.asked == []
+
+
+def test_a_tenants_client_gets_tokens_only_for_its_people(world: World) -> None:
+    tenant = world.restrict()
+    outsider = _manual_account(world, "anna@example.nl", "anna")
+    with pytest.raises(errors.SignInRefused):
+        world.sign_ins().before_tokens(outsider.user.id, tenant.client_id, "anna@example.nl")
+    with pytest.raises(errors.LoginMethodNotAllowed):
+        signed_in_user(
+            world.users,
+            outsider.user.id,
+            client_id=tenant.client_id,
+            email="anna@example.nl",
+            terms_version=CURRENT_TERMS_VERSION,
+        )
+    world.sign_ins().before_tokens(outsider.user.id, API_CLIENT, "anna@example.nl")
+
+
+def test_an_accounts_own_environments_tenant_comes_before_a_domain_owner(world: World) -> None:
+    member = _manual_account(world, "x@acme.example", "x")  # an address of acme's, in globex's environment
+    globex = world.restrict(
+        "globex",
+        domains=("globex.example",),
+        admins=("it@globex.example",),
+        environment_id=member.environment.id,
+    )
+    provisioning = world.tenant_provisioning()
+    provisioning.set_up(_definition())  # acme restricts its domains
+    assert world.memory.users[member.user.id].login_restriction == globex.restriction
+    provisioning.take_down("acme")
+    assert world.memory.users[member.user.id].login_restriction == globex.restriction
+
+
+def test_a_link_made_before_the_restriction_is_not_made_again(world: World) -> None:
+    dave = _manual_account(world, "dave@acme.example", "dave")
+    google = {EMAIL: "dave@acme.example", EMAIL_VERIFIED: "true", GOOGLE_HD: "acme.example"}
+    _sign_in(world, "Google_g1", **google)
+    assert world.links.links == {("Google", "g1"): dave.user.id}
+    world.restrict(environment_id=dave.environment.id)
+    world.links.links.clear()  # an operator undid the link in the user pool
+    with pytest.raises(errors.SignInRefused):
+        _sign_in(world, "Google_g1", **google)  # Cognito sees a first sign-in again
+    assert world.links.links == {}

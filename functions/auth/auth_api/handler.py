@@ -109,6 +109,7 @@ def _user(*, require_current_terms: bool = True) -> User:
     return service().current_user(
         caller.username,
         client_id=caller.client_id,
+        email=caller.email,
         require_current_terms=require_current_terms,
         on_found=lambda user: speak(app, user.language),
     )

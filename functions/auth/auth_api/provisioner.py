@@ -4,8 +4,10 @@ request in, ``TenantProvisioning`` called, its answer put to CloudFormation's re
 
 Its answer names the tenant (the physical id is its slug). A set-up that fails answers FAILED
 with the reason (a clear sentence: which domain another tenant owns, which environment does
-not exist); CloudFormation then rolls the stack back, and the Delete of a resource that was
-never made (its physical id marks it) changes nothing.
+not exist); CloudFormation then rolls the stack back: the Delete of a resource that was never
+made (its physical id marks it) changes nothing, and one that was partly made (it failed after
+its record was written) is taken down. A tenant's record names the resource that manages it,
+so only that resource's Delete takes it down (a resource replaced by another of the stack, say).
 """
 
 from __future__ import annotations
@@ -51,34 +53,50 @@ def _problem(exc: ValidationError) -> str:
     )
 
 
+def _manager(request: CustomResourceRequest) -> str:
+    """The resource that asks: its stack and logical id (what a tenant's record keeps)."""
+    return f"{request.stack_id}|{request.logical_resource_id}"
+
+
+def _made_here(request: CustomResourceRequest, definition: TenantDefinition) -> bool:
+    """Whether this request's set-up was written before it failed (so that CloudFormation's
+    rollback, the Delete of this physical id, takes it down again)."""
+    stored = provisioning().tenants.get(definition.slug)
+    return (
+        stored is not None
+        and stored.managed_by == _manager(request)
+        and stored.client_id == definition.client_id
+    )
+
+
 def handle(request: CustomResourceRequest) -> CustomResourceResponse:
     if request.request_type == "Delete":
         physical = request.physical_resource_id or ""
         if not physical.startswith(NOT_CREATED):
-            provisioning().take_down(physical)
+            provisioning().take_down(physical, managed_by=_manager(request))
         return CustomResourceResponse.to(request, physical_resource_id=physical)
-    # A failed Create has made nothing; a failed Update keeps what its stack had.
+    # A Create that failed before it wrote anything has made nothing; an Update keeps its id.
     unchanged = request.physical_resource_id or f"{NOT_CREATED}{request.request_id}"
     try:
         definition = TenantDefinition.model_validate(request.own_properties())
-        old = request.own_properties(old=True)
-        previous = TenantDefinition.model_validate(old) if old else None
     except ValidationError as exc:
-        return CustomResourceResponse.to(
-            request,
-            physical_resource_id=unchanged,
-            failed=True,
-            reason=f"Not a valid tenant: {_problem(exc)}",
-        )
+        reason = f"Not a valid tenant: {_problem(exc)}"
+        return CustomResourceResponse.to(request, physical_resource_id=unchanged, failed=True, reason=reason)
     if request.physical_resource_id and request.physical_resource_id != definition.slug:
         reason = "A tenant's slug cannot change: add a stack for the new one instead."
         return CustomResourceResponse.to(request, physical_resource_id=unchanged, failed=True, reason=reason)
     try:
-        done = provisioning().set_up(definition, previous)
-    except DomainError as exc:
-        return CustomResourceResponse.to(
-            request, physical_resource_id=unchanged, failed=True, reason=exc.message
-        )
+        done = provisioning().set_up(definition, managed_by=_manager(request))
+    except Exception as exc:
+        # Written before it failed (its people partly restricted, say): the rollback takes it down.
+        physical = definition.slug if _made_here(request, definition) else unchanged
+        if isinstance(exc, DomainError):
+            return CustomResourceResponse.to(
+                request, physical_resource_id=physical, failed=True, reason=exc.message
+            )
+        logger.exception("tenant provisioning failed", extra={"tenant": definition.slug})
+        reason = "The tenant could not be set up; the tenant provisioner's log says why."
+        return CustomResourceResponse.to(request, physical_resource_id=physical, failed=True, reason=reason)
     return CustomResourceResponse.to(
         request,
         physical_resource_id=done.tenant.slug,

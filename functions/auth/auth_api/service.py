@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from onboarding.accounts import signed_in_user
+from onboarding.accounts import restriction_of, signed_in_user
 from onboarding.domain import errors
 from onboarding.domain.errors import (
     IdentityUnavailable,
@@ -21,7 +21,7 @@ from onboarding.domain.errors import (
     RateLimited,
     SignupRace,
 )
-from onboarding.domain.linking import DomainPolicy, account_id
+from onboarding.domain.linking import DomainPolicy
 from onboarding.domain.mail import (
     Mail,
     account_exists_mail,
@@ -282,13 +282,15 @@ class AuthService:
         """Tokens for a username (or email) and password. A restricted tenant's people are
         refused before any password is checked (as the user pool's PreAuthentication does)."""
         is_email = "@" in login
-        account = self.users.find_login(canonical_email(login) if is_email else login, is_email=is_email)
+        address = canonical_email(login) if is_email else ""
+        account = self.users.find_login(address if is_email else login, is_email=is_email)
         # An unknown login still reads an account and asks Cognito (for a name that cannot
-        # exist), so that the answer and its timing are those of a wrong password.
+        # exist), so that the answer and its timing are those of a wrong password. An address
+        # of a restricted tenant's domain is refused whether it has an account or not.
         cognito_username = account.user_id if account else f"unknown-{uuid.uuid4()}"
-        user = self.users.get(cognito_username)
-        if user is not None and user.login_restriction is not None:
-            raise errors.LoginMethodNotAllowed.through(login_path(user.login_restriction.tenant))
+        restriction = restriction_of(self.users.signing_in(cognito_username, address, None))
+        if restriction is not None:
+            raise errors.LoginMethodNotAllowed.through(login_path(restriction.tenant))
         try:
             return self.identity.authenticate(cognito_username, password)
         except LoginRejected as exc:
@@ -309,10 +311,19 @@ class AuthService:
         except IdentityUnavailable as exc:
             raise errors.IdentityServiceUnavailable from exc
         claims = tokens.claims()
-        user = self.users.get(account_id(str(claims.get("cognito:username", ""))))
-        restriction = user.login_restriction if user is not None else None
-        if restriction is not None and not restriction.allows(str(claims.get("aud", ""))):
-            raise errors.InvalidRefreshToken
+        try:
+            signed_in_user(
+                self.users,
+                str(claims.get("cognito:username", "")),
+                client_id=str(claims.get("aud", "")),
+                email=str(claims.get("email", "")),
+                terms_version="",
+                require_current_terms=False,
+            )
+        except errors.LoginMethodNotAllowed as exc:
+            raise errors.InvalidRefreshToken from exc
+        except errors.Unauthorized:
+            pass  # no account: the signed-in routes answer 401 (as before, tokens are tokens)
         return tokens
 
     # --- The signed-in user ---------------------------------------------------------------
@@ -321,6 +332,7 @@ class AuthService:
         cognito_username: str,
         *,
         client_id: str | None = None,
+        email: str | None = None,
         require_current_terms: bool = True,
         on_found: Callable[[User], None] | None = None,
     ) -> User:
@@ -331,6 +343,7 @@ class AuthService:
             self.users,
             cognito_username,
             client_id=client_id,
+            email=email,
             terms_version=self.settings.terms.version,
             require_current_terms=require_current_terms,
             on_found=on_found,

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from onboarding.accounts import signed_in_user
+from onboarding.accounts import restriction_of, signed_in_user
 from onboarding.domain import errors
 from onboarding.domain.linking import (
     Decision,
@@ -55,7 +55,7 @@ class FederatedSignIns:
         provider, subject, facts = self._facts(username, canonical_email(address(attributes)))
         sign_in = FederatedSignIn(provider, subject, attributes)
         if facts.identity is not None:
-            self._repeat(user_pool_id, provider, facts.identity)
+            self._repeat(user_pool_id, provider, facts)
             return None
         decision = decide(sign_in, facts.existing, facts.policy)
         logger.info(
@@ -80,7 +80,7 @@ class FederatedSignIns:
         slug = slug_of_provider(parts[0]) if parts else None
         if parts is not None and slug is not None:
             facts = self.identities.find(slug, parts[1], email_canonical, tenant=slug)
-            if facts.tenant is not None and facts.tenant.provider_name.lower() == parts[0].lower():
+            if facts.tenant is not None:
                 return tenant_provider(facts.tenant), parts[1], facts
             logger.warning("sign-in through the IdP of a tenant that is not (or no longer) configured")
             raise errors.SignInRefused
@@ -161,20 +161,37 @@ class FederatedSignIns:
         )
         return user, environment
 
-    def _repeat(self, user_pool_id: str, provider: Provider, known: FederatedIdentity) -> None:
+    def _repeat(self, user_pool_id: str, provider: Provider, facts: SignInFacts) -> None:
         """A retried (or repeated) first sign-in: what was recorded stands; make sure the
-        Cognito link exists too (the record is written before the link is made)."""
+        Cognito link exists too (the record is written before the link is made), unless the
+        link may no longer be made: the address's domain went to a tenant restricted to
+        another IdP, or the account is restricted to another tenant's IdP meanwhile (a link
+        undone by an operator is never made again this way). ``SignInRefused``."""
+        known = facts.identity
+        assert known is not None
         logger.info("first sign-in repeated", extra={"provider": provider.id, "how": known.how})
-        if known.how == "linked":
-            self.links.link(user_pool_id, known.user_id, provider.cognito_name, known.subject)
+        if known.how != "linked":
+            return
+        if facts.policy is not None and facts.policy.provider_id != provider.id:
+            raise errors.SignInRefused
+        account = self.users.get(known.user_id)
+        restriction = account.login_restriction if account else None
+        if restriction is not None and restriction.tenant != provider.id:
+            raise errors.SignInRefused
+        self.links.link(user_pool_id, known.user_id, provider.cognito_name, known.subject)
 
-    def before_tokens(self, username: str, client_id: str | None) -> None:
+    def before_tokens(self, username: str, client_id: str | None, email: str = "") -> None:
         """Before Cognito issues tokens (every sign-in and every refresh): only logins with an
-        account on the platform get tokens, and a restricted tenant's people only for its own
-        app client. ``SignInRefused``."""
+        account on the platform get tokens, a restricted tenant's people only for its own app
+        client, and a tenant's client only its people. One round trip. ``SignInRefused``."""
         try:
             signed_in_user(
-                self.users, username, client_id=client_id, terms_version="", require_current_terms=False
+                self.users,
+                username,
+                client_id=client_id,
+                email=email,
+                terms_version="",
+                require_current_terms=False,
             )
         except errors.Unauthorized as exc:
             logger.warning("tokens refused: the login has no account")
@@ -183,10 +200,10 @@ class FederatedSignIns:
             logger.info("tokens refused: the account logs in only through its tenant's IdP")
             raise errors.SignInRefused from exc
 
-    def before_password_login(self, username: str) -> None:
+    def before_password_login(self, username: str, email: str = "") -> None:
         """Before Cognito checks a password: a restricted tenant's people never log in with
-        one (their tenant's IdP is the only way in). ``SignInRefused``."""
-        user = self.users.get(account_id(username))
-        if user is not None and user.login_restriction is not None:
+        one (their tenant's IdP is the only way in). One round trip. ``SignInRefused``."""
+        signing_in = self.users.signing_in(account_id(username), canonical_email(email), None)
+        if signing_in.user is not None and restriction_of(signing_in) is not None:
             logger.info("password login refused: the account logs in only through its tenant's IdP")
             raise errors.SignInRefused

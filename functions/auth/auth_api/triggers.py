@@ -1,4 +1,5 @@
-"""The user pool's Lambda triggers (PreSignUp, PreTokenGeneration), one function for both:
+"""The user pool's Lambda triggers (PreSignUp, PreAuthentication, PreTokenGeneration), one
+function for all three:
 read the event, call ``signin``, answer Cognito. A function of its own (not the API's) because
 its role differs (AdminLinkProviderForUser) and so does what it imports: no HTTP resolver,
 which keeps its cold start inside Cognito's 5 seconds with room to spare.
@@ -38,6 +39,10 @@ def sign_ins() -> FederatedSignIns:
     )
 
 
+def _email(event: dict[str, Any]) -> str:
+    return str((event.get("request", {}).get("userAttributes") or {}).get("email") or "")
+
+
 def handle(event: dict[str, Any]) -> dict[str, Any]:
     source = str(event.get("triggerSource", ""))
     if source == "PreSignUp_ExternalProvider":
@@ -51,9 +56,9 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
         raise SignInStopped(SIGN_IN_REFUSED)
     elif source.startswith("TokenGeneration_"):
         client_id = (event.get("callerContext") or {}).get("clientId")
-        sign_ins().before_tokens(str(event["userName"]), str(client_id) if client_id else None)
+        sign_ins().before_tokens(str(event["userName"]), str(client_id) if client_id else None, _email(event))
     elif source == "PreAuthentication_Authentication":
-        sign_ins().before_password_login(str(event["userName"]))
+        sign_ins().before_password_login(str(event["userName"]), _email(event))
     # PreSignUp_AdminCreateUser: activation wrote the account before it created the login.
     return event
 

@@ -336,6 +336,21 @@ class DomainTaken(Conflict):
         self.domains = domains
 
 
+class EnvironmentTaken(Conflict):
+    """A tenant file names an environment that another tenant restricts already."""
+
+    code = "environment_taken"
+    message = "This environment is restricted to another tenant already."
+    message_nl = "Deze omgeving is al afgeschermd voor een andere tenant."
+
+    @classmethod
+    def by(cls, tenant: str) -> EnvironmentTaken:
+        return cls(
+            f"This environment is restricted to the tenant {tenant!r} already.",
+            message_nl=f"Deze omgeving is al afgeschermd voor de tenant {tenant!r}.",
+        )
+
+
 class TenantMoved(Conflict):
     code = "tenant_environment_fixed"
     message = "A tenant keeps the environment it restricts: its environment_id cannot change."

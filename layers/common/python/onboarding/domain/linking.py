@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from onboarding.domain.rules import NAME_MAX_LENGTH, canonical_email, plain_text
-from onboarding.domain.tenancy import TenantLogin
+from onboarding.domain.tenancy import LoginRestriction, TenantLogin
 
 # The user pool attributes the providers' claims are mapped into (the CDK app and the local
 # stand-in of Cognito map them; the PreSignUp trigger reads them from its event).
@@ -213,10 +213,16 @@ class ExistingAccount:
 
 @dataclass(frozen=True)
 class DomainPolicy:
-    """An email domain whose people may only sign in through their tenant's own IdP."""
+    """An email domain whose people may only sign in through their tenant's own IdP: the
+    tenant (its slug is its IdP's provider id), its environment and its app client."""
 
     environment_id: str
     provider_id: str
+    client_id: str = ""
+
+    @property
+    def restriction(self) -> LoginRestriction:
+        return LoginRestriction(tenant=self.provider_id, client_id=self.client_id)
 
 
 class Outcome(StrEnum):

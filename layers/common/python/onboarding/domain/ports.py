@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -52,6 +51,15 @@ class SignInFacts:
     existing: ExistingAccount | None = None
     policy: DomainPolicy | None = None
     tenant: TenantLogin | None = None
+
+
+@dataclass(frozen=True)
+class SigningIn:
+    """An account at a login check (see ``Users.signing_in`` and ``tenancy.login_allowed``)."""
+
+    user: User | None
+    domain_owner: DomainPolicy | None = None
+    client_tenant: str | None = None  # the client is this tenant's own
 
 
 @dataclass(frozen=True)
@@ -168,6 +176,12 @@ class Users(Protocol):
         """Set (or, with None, lift) the account's login restriction; ``UserNotFound``."""
         ...
 
+    def signing_in(self, user_id: str, email_canonical: str, client_id: str | None) -> SigningIn:
+        """What a login check decides on, in one round trip: the account, the owner of its
+        address's domain (``email_canonical``'s, and the account's own if that differs), and
+        the tenant whose own client ``client_id`` is, if any."""
+        ...
+
 
 class Signups(Protocol):
     def load(self, email_canonical: str) -> tuple[Signup | None, AccountRef | None, DomainPolicy | None]:
@@ -228,12 +242,15 @@ class Tenants(Protocol):
         self,
         tenant: TenantLogin,
         *,
+        stored: TenantLogin | None,
         new_environment: Environment | None,
-        released_domains: Iterable[str],
+        environment_owner: str | None,
         moment: datetime,
     ) -> None:
-        """The tenant, its domains and its environment (restricted to it; ``new_environment``
-        created) at once. ``DomainTaken``, ``EnvironmentNotFound``, ``TenantMoved``."""
+        """The tenant, its domains and client (what ``stored`` had and it no longer has given
+        back) and its environment (restricted to it; ``new_environment`` created; an existing
+        one only if no tenant but ``environment_owner`` restricts it) at once. ``DomainTaken``,
+        ``EnvironmentTaken``, ``TenantMoved``."""
         ...
 
     def remove(self, tenant: TenantLogin) -> None:

@@ -74,8 +74,39 @@ FREE_MAIL_DOMAINS = frozenset(
         "chello.nl",
         "quicknet.nl",
         "tele2.nl",
+        "hotmail.co.uk",
+        "hotmail.be",
+        "hotmail.de",
+        "hotmail.fr",
+        "outlook.be",
+        "outlook.de",
+        "live.be",
+        "live.co.uk",
+        "yahoo.co.uk",
+        "yahoo.de",
+        "yahoo.fr",
+        "t-online.de",
+        "gmx.at",
+        "gmx.ch",
+        "pm.me",
+        "tutanota.com",
+        "tuta.io",
+        "fastmail.com",
+        "mail.ru",
+        "yandex.com",
+        "yandex.ru",
+        "qq.com",
+        "163.com",
+        "telenet.be",
+        "skynet.be",
+        "orange.fr",
+        "free.fr",
+        "laposte.net",
     }
 )
+# "co.uk" and the like: a public suffix, under which anyone registers a domain.
+_SECOND_LEVEL = frozenset({"co", "com", "net", "org", "gov", "edu", "ac", "or", "ne", "go"})
+MAX_DOMAINS = 40  # a tenant's record, domains and client are written in one transaction
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 
@@ -107,6 +138,8 @@ def _domain(value: str) -> str:
         raise ValueError("not a domain name")
     if domain in FREE_MAIL_DOMAINS:
         raise ValueError("a free-mail domain: anyone can have an address there")
+    if len(labels) == 2 and labels[0] in _SECOND_LEVEL and len(labels[1]) == 2:
+        raise ValueError("a public suffix: anyone can register a domain under it")
     return domain
 
 
@@ -127,14 +160,14 @@ def _slug(value: str) -> str:
     return value
 
 
-def check_admins(admins: tuple[str, ...], email_domains: tuple[str, ...]) -> None:
-    """Only the tenant's own IdP lets its people in, and it vouches only for its domains: an
-    admin elsewhere could never log in. ``ValueError``."""
+def check_domains_and_admins(admins: tuple[str, ...], email_domains: tuple[str, ...]) -> None:
+    """Each domain once; and only the tenant's own IdP lets its people in, vouching only for
+    its domains, so an admin elsewhere could never log in. ``ValueError``."""
+    if len(set(email_domains)) != len(email_domains):
+        raise ValueError("email_domains: a domain is given twice")
     outside = [a for a in admins if a.rpartition("@")[2] not in email_domains]
     if outside:
-        raise ValueError(f"{', '.join(outside)}: not in the tenant's email_domains")
-    if len(set(email_domains)) != len(email_domains):
-        raise ValueError("an email domain is given twice")
+        raise ValueError(f"admins: {', '.join(outside)} not in the tenant's email_domains")
 
 
 Slug = Annotated[str, AfterValidator(_slug)]
@@ -155,6 +188,25 @@ class LoginRestriction(BaseModel):
         return bool(client_id) and client_id == self.client_id
 
 
+def login_allowed(
+    restriction: LoginRestriction | None, client_id: str | None, client_tenant: str | None
+) -> bool:
+    """Whether tokens of ``client_id`` (a tenant's own client if ``client_tenant`` names its
+    tenant) may sign in to an account with this ``restriction`` (see ``effective``): a
+    restricted tenant's people only through its own client, and a tenant's client only its
+    own people."""
+    if restriction is None:
+        return client_tenant is None
+    return restriction.allows(client_id)
+
+
+def effective(account: LoginRestriction | None, domain: LoginRestriction | None) -> LoginRestriction | None:
+    """An account's restriction: its own (that of its environment's tenant, written on the
+    account), else that of the tenant that owns its address's domain (read at every check, so
+    no account with such an address is ever missed)."""
+    return account or domain
+
+
 class TenantDefinition(BaseModel):
     """A restricted tenant as ops define it and its stack hands it to the platform (the
     tenant provisioner's input): which environment (an existing one, or a new one), which IdP
@@ -166,14 +218,14 @@ class TenantDefinition(BaseModel):
     environment_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f-]{36}$")] | None = None
     provider_name: Annotated[str, StringConstraints(min_length=1, max_length=32)]
     client_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
-    email_domains: Annotated[tuple[EmailDomain, ...], Field(min_length=1, max_length=50)]
+    email_domains: Annotated[tuple[EmailDomain, ...], Field(min_length=1, max_length=MAX_DOMAINS)]
     admins: Annotated[tuple[AdminEmail, ...], Field(min_length=1, max_length=50)]
 
     @model_validator(mode="after")
     def _consistent(self) -> TenantDefinition:
         if self.provider_name != provider_name(self.slug):
             raise ValueError(f"provider_name must be {provider_name(self.slug)!r}")
-        check_admins(self.admins, self.email_domains)
+        check_domains_and_admins(self.admins, self.email_domains)
         return self
 
 
@@ -188,6 +240,7 @@ class TenantLogin(BaseModel):
     client_id: str
     email_domains: frozenset[str]
     admins: frozenset[str]
+    managed_by: str = ""  # the CloudFormation resource that set it up (stack, logical id)
 
     @property
     def restriction(self) -> LoginRestriction:
@@ -198,8 +251,9 @@ class TenantLogin(BaseModel):
         return login_path(self.slug)
 
     @classmethod
-    def of(cls, definition: TenantDefinition, environment_id: str) -> TenantLogin:
+    def of(cls, definition: TenantDefinition, environment_id: str, managed_by: str = "") -> TenantLogin:
         return cls(
+            managed_by=managed_by,
             slug=definition.slug,
             name=definition.name,
             environment_id=environment_id,

@@ -19,6 +19,11 @@ class Caller:
         return group in self.groups
 
     @property
+    def email(self) -> str | None:
+        email = self.claims.get("email")
+        return email if isinstance(email, str) else None
+
+    @property
     def client_id(self) -> str | None:
         """The app client the ID token was issued to (its ``aud``)."""
         audience = self.claims.get("aud")

@@ -19,7 +19,6 @@ from typing import Any
 from onboarding.adapters.dynamo import (
     EXISTS,
     NOT_EXISTS,
-    ConditionFailed,
     Delete,
     Put,
     Table,
@@ -103,25 +102,6 @@ class EnvironmentRepository:
 
     def member_ids(self, environment_id: str) -> list[str]:
         return [item["user_id"] for item in self.table.query(environment_pk(environment_id), "MEMBER#")]
-
-    def restrict_login(
-        self, environment_id: str, identity_provider: str | None, moment: datetime
-    ) -> Environment:
-        """Allow login to this environment only through ``identity_provider`` (None: any way)."""
-        try:
-            item = self.table.write(
-                Update(
-                    environment_pk(environment_id),
-                    ENVIRONMENT_SK,
-                    "SET restricted_to_idp = :idp, updated_at = :at",
-                    values={":idp": identity_provider, ":at": moment.isoformat()},
-                    condition=EXISTS,
-                )
-            )
-        except ConditionFailed as exc:
-            raise errors.EnvironmentNotFound from exc
-        assert item is not None
-        return environment_from_item(item)
 
     def add_credit(self, environment_id: str, entry: CreditEntry) -> Environment:
         """The balance and the ledger entry change together, or neither does."""

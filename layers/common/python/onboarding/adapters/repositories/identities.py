@@ -30,7 +30,7 @@ from onboarding.adapters.dynamo import (
 )
 from onboarding.adapters.repositories import environments, tenants, users
 from onboarding.domain import errors
-from onboarding.domain.linking import DomainPolicy, ExistingAccount
+from onboarding.domain.linking import ExistingAccount
 from onboarding.domain.models import Environment, FederatedIdentity, User
 from onboarding.domain.ports import SignInFacts
 from onboarding.domain.tenancy import LoginRestriction
@@ -90,7 +90,7 @@ class IdentityRepository:
         return SignInFacts(
             identity=_identity(identity) if identity else None,
             existing=ExistingAccount(email["user_id"], email["environment_id"]) if email else None,
-            policy=DomainPolicy(domain["environment_id"], domain["provider"]) if domain else None,
+            policy=tenants.domain_policy(domain) if domain else None,
             tenant=tenants.tenant_from_item(owner) if owner else None,
         )
 

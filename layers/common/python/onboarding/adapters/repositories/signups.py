@@ -122,7 +122,7 @@ class SignupRepository:
             ]
         )
         account = AccountRef(email_item["user_id"], email_item["environment_id"]) if email_item else None
-        owner = DomainPolicy(domain_item["environment_id"], domain_item["provider"]) if domain_item else None
+        owner = tenants.domain_policy(domain_item) if domain_item else None
         return (_signup(signup_item) if signup_item else None), account, owner
 
     def find_by_token_hash(self, token_hash: str) -> Signup | None:

@@ -10,6 +10,8 @@ Item layout (pk / sk):
                                                append-only (time, IP, user agent, locale, URL)
   USERNAME#<lower username> / USERNAME         sentinel: the username is taken (user, environment)
   EMAIL#<canonical email>   / EMAIL            sentinel: the email has an account (user, environment)
+A login check reads the profile with the owner of its address's domain and the tenant of the
+token's app client (``tenants``), in one round trip (``signing_in``).
 """
 
 from __future__ import annotations
@@ -28,10 +30,11 @@ from onboarding.adapters.dynamo import (
     Table,
     Update,
 )
+from onboarding.adapters.repositories import tenants
 from onboarding.domain import errors
 from onboarding.domain.models import Notifications, Role, TermsAcceptance, User
-from onboarding.domain.ports import AccountRef
-from onboarding.domain.rules import canonical_username, rfc3339
+from onboarding.domain.ports import AccountRef, SigningIn
+from onboarding.domain.rules import canonical_email, canonical_username, rfc3339
 from onboarding.domain.tenancy import LoginRestriction
 
 
@@ -187,12 +190,41 @@ class UserRepository:
 
     def restrict_login(self, user_id: str, restriction: LoginRestriction | None, moment: datetime) -> User:
         """Allow this account tokens only through ``restriction``'s app client (None: lifts it)."""
-        value = restriction.model_dump() if restriction else None
+        if restriction is None:
+            return self._update(
+                user_id, "REMOVE login_restriction SET updated_at = :at", {}, {":at": moment.isoformat()}
+            )
         return self._update(
             user_id,
             "SET login_restriction = :restriction, updated_at = :at",
             {},
-            {":restriction": value, ":at": moment.isoformat()},
+            {":restriction": restriction.model_dump(), ":at": moment.isoformat()},
+        )
+
+    def signing_in(self, user_id: str, email_canonical: str, client_id: str | None) -> SigningIn:
+        """The account, its address's domain's owner and the client's tenant, in one round trip
+        (TransactGetItems); a second read only where the account's own address is in another
+        domain than ``email_canonical`` (the token's). Without ``email_canonical`` (a login by
+        username) only the account's own restriction counts: the provisioner writes it on
+        every account of a tenant's domains, and the answer's timing says nothing more about
+        the account than a wrong password does."""
+        domain = email_domain(canonical_email(email_canonical)) if email_canonical else ""
+        named = {"user": profile_key(user_id)}
+        if domain and domain != "-":
+            named["domain"] = tenants.domain_key(domain)
+        if client_id:
+            named["client"] = tenants.client_key(client_id)
+        found = dict(zip(named, self.table.get_many(list(named.values())), strict=True))
+        profile = found.get("user")
+        user = user_from_item(profile) if profile else None
+        owner = found.get("domain")
+        if user is not None and domain and email_domain(user.email_canonical) != domain:
+            owner = self.table.get(*tenants.domain_key(email_domain(user.email_canonical)))
+        client = found.get("client")
+        return SigningIn(
+            user=user,
+            domain_owner=tenants.domain_policy(owner) if owner else None,
+            client_tenant=str(client["tenant"]) if client else None,
         )
 
     def change_role(self, user_id: str, role: Role, moment: datetime) -> User:
