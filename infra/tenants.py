@@ -42,9 +42,9 @@ from pydantic import (
 
 from infra.platform import ROOT
 from onboarding.domain.tenancy import (
-    MAX_DOMAINS,
-    AdminEmail,
-    EmailDomain,
+    Admins,
+    EmailDomains,
+    EnvironmentId,
     Slug,
     TenantDefinition,
     TenantName,
@@ -116,9 +116,9 @@ class SamlIdp(_Strict):
 
 class TenantFile(_Strict):
     name: TenantName
-    email_domains: Annotated[tuple[EmailDomain, ...], Field(min_length=1, max_length=MAX_DOMAINS)]
-    admins: Annotated[tuple[AdminEmail, ...], Field(min_length=1, max_length=50)]
-    environment_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f-]{36}$")] | None = None
+    email_domains: EmailDomains
+    admins: Admins
+    environment_id: EnvironmentId | None = None
     idp: OidcIdp | SamlIdp = Field(discriminator="type")
 
     @model_validator(mode="after")

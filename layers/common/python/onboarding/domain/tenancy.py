@@ -174,6 +174,10 @@ Slug = Annotated[str, AfterValidator(_slug)]
 EmailDomain = Annotated[str, StringConstraints(max_length=253), AfterValidator(_domain)]
 AdminEmail = Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)]
 TenantName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+# A tenant file's fields and the provisioner's input alike (``infra.tenants``, ``TenantDefinition``).
+EmailDomains = Annotated[tuple[EmailDomain, ...], Field(min_length=1, max_length=MAX_DOMAINS)]
+Admins = Annotated[tuple[AdminEmail, ...], Field(min_length=1, max_length=50)]
+EnvironmentId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f-]{36}$")]
 
 
 class LoginRestriction(BaseModel):
@@ -215,11 +219,11 @@ class TenantDefinition(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     slug: Slug
     name: TenantName
-    environment_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f-]{36}$")] | None = None
+    environment_id: EnvironmentId | None = None
     provider_name: Annotated[str, StringConstraints(min_length=1, max_length=32)]
     client_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
-    email_domains: Annotated[tuple[EmailDomain, ...], Field(min_length=1, max_length=MAX_DOMAINS)]
-    admins: Annotated[tuple[AdminEmail, ...], Field(min_length=1, max_length=50)]
+    email_domains: EmailDomains
+    admins: Admins
 
     @model_validator(mode="after")
     def _consistent(self) -> TenantDefinition:
